@@ -4,16 +4,11 @@
 
 #include "base/status.h"
 #include "commands.h"
-#include "sova.h"
-
-static const sova_command k_commands[] = {
-    {"version", "print the version", cmd_version_main},
-};
 
 static void usage(FILE *f) {
     fprintf(f, "usage: sova COMMAND [ARGS...]\n\ncommands:\n");
-    for (size_t i = 0; i < sizeof k_commands / sizeof k_commands[0]; i++)
-        fprintf(f, "  %-12s %s\n", k_commands[i].name, k_commands[i].summary);
+    for (int i = 0; i < sova_command_count; i++)
+        fprintf(f, "  %-12s %s\n", sova_commands[i].name, sova_commands[i].summary);
     fprintf(f, "\n'sova COMMAND --help' describes one command.\n");
 }
 
@@ -28,15 +23,6 @@ int cmd_fail(const char *name) {
     return 1;
 }
 
-int cmd_version_main(int argc, char **argv) {
-    if (cmd_wants_help(argc, argv)) {
-        printf("usage: sova version\n\nPrints sova's version.\n");
-        return 0;
-    }
-    printf("sova %s\n", sova_version());
-    return 0;
-}
-
 int main(int argc, char **argv) {
     if (argc < 2) {
         usage(stderr);
@@ -46,9 +32,9 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
-    if (!strcmp(argv[1], "--version")) return cmd_version_main(1, argv + 1);
-    for (size_t i = 0; i < sizeof k_commands / sizeof k_commands[0]; i++)
-        if (!strcmp(argv[1], k_commands[i].name)) return k_commands[i].main(argc - 1, argv + 1);
+    const char *name = !strcmp(argv[1], "--version") ? "version" : argv[1];
+    for (int i = 0; i < sova_command_count; i++)
+        if (!strcmp(name, sova_commands[i].name)) return sova_commands[i].main(argc - 1, argv + 1);
     fprintf(stderr, "sova: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;
