@@ -31,14 +31,39 @@ typedef struct {
     tensor_vec_dot_fn vec_dot;       /* best kernel for this CPU, chosen at start */
 } tensor_type_traits;
 
-/* Traits of a type; NULL when sova cannot compute with it. Thread-safe. */
+/* Traits of a type; NULL when sova cannot compute with it. Thread-safe.
+ *
+ * Activation formats (vec_dot_type), chosen for decode speed:
+ *   F32, F16, BF16            -> F32   (F16C/shift widening of x only; y stays exact)
+ *   Q4_0, Q5_0, Q8_0, IQ4_NL  -> Q8_0
+ *   Q4_1, Q5_1                -> Q8_1  (carries the block sum the min term needs)
+ *   Q2_K..Q6_K, IQ4_XS        -> Q8_K
+ * Q8_1 and Q8_K are activation formats only: they have traits (to_float,
+ * from_float) but no vec_dot, and tensor_type_check refuses them as weights.
+ *
+ * Kernels are chosen once, at the first call: AVX2+FMA+F16C when the CPU has
+ * them (__builtin_cpu_supports), else the portable C path. The environment
+ * variable SOVA_CPU=generic, read once at that first call, forces the portable
+ * path; any other value keeps the automatic choice. */
 const tensor_type_traits *tensor_type_get(tensor_type t);
+
+/* Kernel sets. The portable path is always available. */
+typedef enum { TENSOR_CPU_GENERIC = 0, TENSOR_CPU_AVX2 = 1, TENSOR_CPU_COUNT } tensor_cpu;
+
+/* The kernel set tensor_type_get uses. */
+tensor_cpu tensor_cpu_active(void);
+const char *tensor_cpu_name(tensor_cpu cpu); /* "generic", "avx2" */
+/* Traits with one specific kernel set, so tests and benchmarks can compare the
+ * paths in one process; NULL when the type is unsupported or this CPU (or
+ * build) lacks `cpu`. SOVA_CPU does not affect it. */
+const tensor_type_traits *tensor_type_get_cpu(tensor_type t, tensor_cpu cpu);
 
 /* SV_OK when sova can compute with `t`; otherwise SV_ERR_UNSUPPORTED with a
  * message naming the type and `what` (e.g. the tensor's name). */
 sv_status tensor_type_check(tensor_type t, const char *what);
 
-/* Bytes of a row of n elements; 0 when n is not a multiple of the block size. */
+/* Bytes of a row of n elements; 0 when n is not a multiple of the block size,
+ * the type id is invalid or the size overflows. */
 size_t tensor_row_bytes(tensor_type t, int64_t n);
 
 /* f16/bf16 scalar conversions (IEEE round-to-nearest-even). */

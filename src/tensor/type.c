@@ -1,0 +1,100 @@
+/* The traits table and the one-time choice of kernels for this CPU. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/checked.h"
+#include "base/log.h"
+#include "tensor/quant_impl.h"
+
+#define TRAITS(NAME, BS, BB, Q, T, VDT)                                            \
+    { .name = NAME, .block_size = BS, .block_bytes = BB, .is_quantized = Q,       \
+      .to_float = tensor__to_float_##T, .from_float = tensor__from_float_##T,      \
+      .vec_dot_type = VDT, .vec_dot = tensor__vec_dot_##T }
+
+static const tensor_type_traits generic_traits[GGUF_TYPE_COUNT] = {
+    [GGUF_TYPE_F32] = TRAITS("F32", 1, 4, false, f32, GGUF_TYPE_F32),
+    [GGUF_TYPE_F16] = TRAITS("F16", 1, 2, false, f16, GGUF_TYPE_F32),
+    [GGUF_TYPE_BF16] = TRAITS("BF16", 1, 2, false, bf16, GGUF_TYPE_F32),
+};
+
+static tensor_type_traits cpu_traits[TENSOR_CPU_COUNT][GGUF_TYPE_COUNT];
+static bool cpu_available[TENSOR_CPU_COUNT];
+static tensor_cpu active_cpu;
+static pthread_once_t init_once = PTHREAD_ONCE_INIT;
+
+#ifdef TENSOR_HAVE_X86
+static void use_avx2(tensor_type_traits *t) {
+    t[GGUF_TYPE_F32].vec_dot = tensor__vec_dot_f32_avx2;
+    t[GGUF_TYPE_F16].to_float = tensor__to_float_f16_avx2;
+    t[GGUF_TYPE_F16].from_float = tensor__from_float_f16_avx2;
+    t[GGUF_TYPE_F16].vec_dot = tensor__vec_dot_f16_avx2;
+    t[GGUF_TYPE_BF16].to_float = tensor__to_float_bf16_avx2;
+    t[GGUF_TYPE_BF16].vec_dot = tensor__vec_dot_bf16_avx2;
+}
+#endif
+
+static void init_traits(void) {
+    memcpy(cpu_traits[TENSOR_CPU_GENERIC], generic_traits, sizeof generic_traits);
+    cpu_available[TENSOR_CPU_GENERIC] = true;
+    active_cpu = TENSOR_CPU_GENERIC;
+#ifdef TENSOR_HAVE_X86
+    __builtin_cpu_init();
+    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
+        __builtin_cpu_supports("f16c")) {
+        memcpy(cpu_traits[TENSOR_CPU_AVX2], generic_traits, sizeof generic_traits);
+        use_avx2(cpu_traits[TENSOR_CPU_AVX2]);
+        cpu_available[TENSOR_CPU_AVX2] = true;
+        active_cpu = TENSOR_CPU_AVX2;
+    }
+#endif
+    const char *env = getenv("SOVA_CPU");
+    if (env && strcmp(env, "generic") == 0) active_cpu = TENSOR_CPU_GENERIC;
+    else if (env && *env) SV_LOGW("SOVA_CPU=%s not understood (only \"generic\" is); using %s", env,
+                                  tensor_cpu_name(active_cpu));
+}
+
+const tensor_type_traits *tensor_type_get_cpu(tensor_type t, tensor_cpu cpu) {
+    if ((unsigned)t >= GGUF_TYPE_COUNT || (unsigned)cpu >= TENSOR_CPU_COUNT) return NULL;
+    pthread_once(&init_once, init_traits);
+    if (!cpu_available[cpu]) return NULL;
+    const tensor_type_traits *tr = &cpu_traits[cpu][t];
+    return tr->name ? tr : NULL;
+}
+
+const tensor_type_traits *tensor_type_get(tensor_type t) {
+    pthread_once(&init_once, init_traits);
+    return tensor_type_get_cpu(t, active_cpu);
+}
+
+tensor_cpu tensor_cpu_active(void) {
+    pthread_once(&init_once, init_traits);
+    return active_cpu;
+}
+
+const char *tensor_cpu_name(tensor_cpu cpu) {
+    switch (cpu) {
+    case TENSOR_CPU_GENERIC: return "generic";
+    case TENSOR_CPU_AVX2: return "avx2";
+    default: return "?";
+    }
+}
+
+sv_status tensor_type_check(tensor_type t, const char *what) {
+    const tensor_type_traits *tr = tensor_type_get(t);
+    if (tr && tr->vec_dot && tr->to_float) return SV_OK;
+    if (!gguf_type_valid((uint32_t)t))
+        return sv_error(SV_ERR_UNSUPPORTED, "tensor '%s': unknown type id %u", what ? what : "?",
+                        (unsigned)t);
+    return sv_error(SV_ERR_UNSUPPORTED, "tensor '%s': type %s (id %u) is not supported by sova",
+                    what ? what : "?", gguf_type_name(t), (unsigned)t);
+}
+
+size_t tensor_row_bytes(tensor_type t, int64_t n) {
+    if (!gguf_type_valid((uint32_t)t) || n < 0) return 0;
+    int64_t bs = gguf_type_block_size(t);
+    if (bs <= 0 || n % bs != 0) return 0;
+    size_t bytes;
+    if (sv_mul_size((size_t)(n / bs), gguf_type_block_bytes(t), &bytes)) return 0;
+    return bytes;
+}
