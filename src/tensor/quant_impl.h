@@ -103,6 +103,24 @@ extern const int8_t tensor__iq4nl_values[16];
 TENSOR__DECL_GENERIC(f32)
 TENSOR__DECL_GENERIC(f16)
 TENSOR__DECL_GENERIC(bf16)
+TENSOR__DECL_GENERIC(q4_0)
+TENSOR__DECL_GENERIC(q4_1)
+TENSOR__DECL_GENERIC(q5_0)
+TENSOR__DECL_GENERIC(q5_1)
+TENSOR__DECL_GENERIC(q8_0)
+TENSOR__DECL_GENERIC(q2_K)
+TENSOR__DECL_GENERIC(q3_K)
+TENSOR__DECL_GENERIC(q4_K)
+TENSOR__DECL_GENERIC(q5_K)
+TENSOR__DECL_GENERIC(q6_K)
+void tensor__to_float_q8_1(const void *src, float *dst, int64_t n);
+void tensor__from_float_q8_1(const float *src, void *dst, int64_t n);
+void tensor__to_float_q8_K(const void *src, float *dst, int64_t n);
+void tensor__from_float_q8_K(const float *src, void *dst, int64_t n);
+void tensor__to_float_iq4_nl(const void *src, float *dst, int64_t n);
+void tensor__vec_dot_iq4_nl(int64_t n, float *s, const void *x, const void *y);
+void tensor__to_float_iq4_xs(const void *src, float *dst, int64_t n);
+void tensor__vec_dot_iq4_xs(int64_t n, float *s, const void *x, const void *y);
 
 #if defined(__x86_64__) || defined(__i386__)
 #define TENSOR_HAVE_X86 1
