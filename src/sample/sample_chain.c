@@ -1,0 +1,250 @@
+/* The sampler chain: parameter checks, per-vocabulary scratch reserved once,
+ * and the per-token pipeline over the steps of sample_ops.c. */
+#include "sample/sample.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/checked.h"
+#include "base/timer.h"
+#include "sample/sample_ops.h"
+#include "sample/sample_rng.h"
+
+struct sample_chain {
+    sample_params p;          /* logit_bias points at bias below */
+    sample_logit_bias *bias;  /* [p.n_logit_bias], owned */
+    uint64_t seed;
+    sample_rng rng;
+    int32_t *last;            /* [p.penalty_last_n] ring of accepted ids */
+    size_t n_last, last_head;
+    int32_t n_vocab;          /* 0 until the scratch below is reserved */
+    float *work;              /* [n_vocab] logits after bias and penalties */
+    int32_t *counts;          /* [n_vocab] all zero between calls */
+    sample_cand *cands;       /* [n_vocab] */
+};
+
+sample_params sample_default_params(void) {
+    return (sample_params){
+        .seed = SAMPLE_SEED_RANDOM,
+        .temp = 0.8f,
+        .top_k = 40,
+        .top_p = 0.95f,
+        .min_p = 0.05f,
+        .typical_p = 1.0f,
+        .min_keep = 0,
+        .penalty_last_n = 64,
+        .penalty_repeat = 1.0f,
+        .penalty_freq = 0.0f,
+        .penalty_present = 0.0f,
+    };
+}
+
+static sv_status check_bias_ids(const sample_logit_bias *bias, int32_t n, int32_t n_vocab) {
+    for (int32_t i = 0; i < n; i++)
+        if (bias[i].token >= n_vocab)
+            return sv_error(SV_ERR_INVALID_ARG, "logit bias token %d is outside the vocabulary (%d tokens)",
+                            bias[i].token, n_vocab);
+    return SV_OK;
+}
+
+static sv_status check_params(const sample_params *p) {
+    struct {
+        const char *name;
+        float v;
+    } floats[] = {{"temp", p->temp},          {"top_p", p->top_p},
+                  {"min_p", p->min_p},        {"typical_p", p->typical_p},
+                  {"penalty_repeat", p->penalty_repeat}, {"penalty_freq", p->penalty_freq},
+                  {"penalty_present", p->penalty_present}};
+    for (size_t i = 0; i < sizeof floats / sizeof floats[0]; i++)
+        if (!isfinite(floats[i].v))
+            return sv_error(SV_ERR_INVALID_ARG, "sampler parameter %s is not a finite number", floats[i].name);
+    if (p->penalty_repeat <= 0.0f)
+        return sv_error(SV_ERR_INVALID_ARG, "penalty_repeat must be > 0, got %g", (double)p->penalty_repeat);
+    if (p->min_keep < 0) return sv_error(SV_ERR_INVALID_ARG, "min_keep must be >= 0, got %d", p->min_keep);
+    if (p->penalty_last_n < 0 || p->penalty_last_n > SAMPLE_MAX_LAST_N)
+        return sv_error(SV_ERR_INVALID_ARG, "penalty_last_n must be in [0, %d], got %d", SAMPLE_MAX_LAST_N,
+                        p->penalty_last_n);
+    if (p->n_vocab < 0) return sv_error(SV_ERR_INVALID_ARG, "n_vocab must be >= 0, got %d", p->n_vocab);
+    if (p->n_logit_bias < 0 || p->n_logit_bias > SAMPLE_MAX_BIAS)
+        return sv_error(SV_ERR_INVALID_ARG, "n_logit_bias must be in [0, %d], got %d", SAMPLE_MAX_BIAS,
+                        p->n_logit_bias);
+    if (p->n_logit_bias > 0 && !p->logit_bias)
+        return sv_error(SV_ERR_INVALID_ARG, "n_logit_bias is %d but logit_bias is NULL", p->n_logit_bias);
+    for (int32_t i = 0; i < p->n_logit_bias; i++) {
+        if (p->logit_bias[i].token < 0)
+            return sv_error(SV_ERR_INVALID_ARG, "logit bias token %d is negative", p->logit_bias[i].token);
+        if (isnan(p->logit_bias[i].bias))
+            return sv_error(SV_ERR_INVALID_ARG, "logit bias for token %d is NaN", p->logit_bias[i].token);
+    }
+    if (p->n_vocab > 0) return check_bias_ids(p->logit_bias, p->n_logit_bias, p->n_vocab);
+    return SV_OK;
+}
+
+static sv_status reserve_vocab(sample_chain *c, int32_t n_vocab) {
+    sv_status st = check_bias_ids(c->bias, c->p.n_logit_bias, n_vocab);
+    if (st != SV_OK) return st;
+    size_t n = (size_t)n_vocab, bytes;
+    if (sv_mul_size(n, sizeof(sample_cand), &bytes))
+        return sv_error(SV_ERR_NOMEM, "sampler scratch for %d tokens overflows", n_vocab);
+    c->work = malloc(n * sizeof(float));
+    c->counts = calloc(n, sizeof(int32_t));
+    c->cands = malloc(bytes);
+    if (!c->work || !c->counts || !c->cands) {
+        free(c->work);
+        free(c->counts);
+        free(c->cands);
+        c->work = NULL;
+        c->counts = NULL;
+        c->cands = NULL;
+        return sv_error(SV_ERR_NOMEM, "no memory for sampler scratch (%d tokens)", n_vocab);
+    }
+    c->n_vocab = n_vocab;
+    return SV_OK;
+}
+
+sv_status sample_chain_new(const sample_params *params, sample_chain **out) {
+    *out = NULL;
+    if (!params) return sv_error(SV_ERR_INVALID_ARG, "sampler params are NULL");
+    sv_status st = check_params(params);
+    if (st != SV_OK) return st;
+    sample_chain *c = calloc(1, sizeof *c);
+    if (!c) return sv_error(SV_ERR_NOMEM, "no memory for a sampler chain");
+    c->p = *params;
+    if (params->n_logit_bias > 0) {
+        c->bias = malloc((size_t)params->n_logit_bias * sizeof *c->bias);
+        if (!c->bias) {
+            sample_chain_free(c);
+            return sv_error(SV_ERR_NOMEM, "no memory for %d logit biases", params->n_logit_bias);
+        }
+        memcpy(c->bias, params->logit_bias, (size_t)params->n_logit_bias * sizeof *c->bias);
+    }
+    c->p.logit_bias = c->bias;
+    if (params->penalty_last_n > 0) {
+        c->last = malloc((size_t)params->penalty_last_n * sizeof *c->last);
+        if (!c->last) {
+            sample_chain_free(c);
+            return sv_error(SV_ERR_NOMEM, "no memory for %d penalty tokens", params->penalty_last_n);
+        }
+    }
+    c->seed = params->seed;
+    if (c->seed == SAMPLE_SEED_RANDOM) {
+        uint64_t st_mix = sv_time_ns() ^ (uint64_t)(uintptr_t)c;
+        c->seed = sample_splitmix64(&st_mix);
+        if (c->seed == SAMPLE_SEED_RANDOM) c->seed = 0;
+    }
+    sample_rng_seed(&c->rng, c->seed);
+    if (params->n_vocab > 0 && (st = reserve_vocab(c, params->n_vocab)) != SV_OK) {
+        sample_chain_free(c);
+        return st;
+    }
+    *out = c;
+    return SV_OK;
+}
+
+void sample_chain_free(sample_chain *c) {
+    if (!c) return;
+    free(c->bias);
+    free(c->last);
+    free(c->work);
+    free(c->counts);
+    free(c->cands);
+    free(c);
+}
+
+void sample_chain_reset(sample_chain *c) {
+    c->n_last = 0;
+    c->last_head = 0;
+    sample_rng_seed(&c->rng, c->seed);
+}
+
+uint64_t sample_chain_seed(const sample_chain *c) { return c->seed; }
+
+sv_status sample_chain_accept(sample_chain *c, int32_t id) {
+    if (id < 0 || (c->n_vocab > 0 && id >= c->n_vocab))
+        return sv_error(SV_ERR_INVALID_ARG, "accepted token %d is outside the vocabulary", id);
+    if (c->p.penalty_last_n == 0) return SV_OK;
+    size_t cap = (size_t)c->p.penalty_last_n;
+    c->last[c->last_head] = id;
+    c->last_head = (c->last_head + 1) % cap;
+    if (c->n_last < cap) c->n_last++;
+    return SV_OK;
+}
+
+/* NaN would poison every comparison and +INFINITY the softmax (inf - inf). */
+static inline float sanitize_logit(float x) {
+    if (x != x) return -INFINITY;
+    return x > FLT_MAX ? FLT_MAX : x;
+}
+
+static bool penalties_on(const sample_params *p) {
+    return p->penalty_last_n > 0 &&
+           (p->penalty_repeat != 1.0f || p->penalty_freq != 0.0f || p->penalty_present != 0.0f);
+}
+
+/* work = logits with bias and penalties applied; everything after reads work. */
+static void prepare_work(sample_chain *c, const float *logits, size_t n) {
+    float *w = c->work;
+    for (size_t i = 0; i < n; i++) w[i] = sanitize_logit(logits[i]);
+    for (int32_t i = 0; i < c->p.n_logit_bias; i++) {
+        size_t t = (size_t)c->bias[i].token;
+        w[t] = sanitize_logit(w[t] + c->bias[i].bias);
+    }
+    if (penalties_on(&c->p)) {
+        sample_penalties(w, n, c->last, c->n_last, c->counts, c->p.penalty_repeat, c->p.penalty_freq,
+                         c->p.penalty_present);
+        for (size_t i = 0; i < c->n_last; i++) {
+            size_t t = (size_t)c->last[i];
+            if (t < n) w[t] = sanitize_logit(w[t]);
+        }
+    }
+}
+
+static size_t fill_finite(sample_cand *cands, const float *w, size_t n) {
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (w[i] > -INFINITY) cands[m++] = (sample_cand){.id = (int32_t)i, .logit = w[i]};
+    return m;
+}
+
+int32_t sample_chain_sample(sample_chain *c, const float *logits, int32_t n_vocab) {
+    if (!logits || n_vocab <= 0)
+        return sv_error(SV_ERR_INVALID_ARG, "sampling needs logits and n_vocab > 0 (got %d)", n_vocab);
+    if (c->n_vocab == 0) {
+        sv_status st = reserve_vocab(c, n_vocab);
+        if (st != SV_OK) return st;
+    } else if (c->n_vocab != n_vocab) {
+        return sv_error(SV_ERR_INVALID_ARG, "sampler set up for %d tokens got logits for %d", c->n_vocab, n_vocab);
+    }
+    const size_t n = (size_t)n_vocab;
+    prepare_work(c, logits, n);
+
+    if (c->p.temp <= 0.0f) {
+        size_t best = sample_argmax(c->work, n);
+        if (!(c->work[best] > -INFINITY)) return sv_error(SV_ERR_INVALID_ARG, "every logit is -inf or NaN");
+        return (int32_t)best;
+    }
+
+    const size_t min_keep = c->p.min_keep > 1 ? (size_t)c->p.min_keep : 1;
+    sample_cands cur = {.data = c->cands};
+    size_t k = c->p.top_k > 0 ? (size_t)c->p.top_k : 0;
+    if (k > 0 && k < min_keep) k = min_keep;
+    if (k > 0 && k <= n / 8) {
+        /* Small k: one pass over the logits, no candidate array to fill. */
+        cur.n = sample_top_k_scan(c->work, n, k, c->cands);
+        cur.sorted = true;
+    } else {
+        cur.n = fill_finite(c->cands, c->work, n);
+        sample_top_k(&cur, k);
+    }
+    if (cur.n == 0) return sv_error(SV_ERR_INVALID_ARG, "every logit is -inf or NaN");
+
+    sample_typical(&cur, c->p.typical_p, min_keep);
+    sample_top_p(&cur, c->p.top_p, min_keep);
+    sample_min_p(&cur, c->p.min_p, min_keep);
+    sample_temp(&cur, c->p.temp);
+    sample_softmax(&cur);
+    size_t pick = sample_pick(&cur, sample_rng_uniform(&c->rng));
+    return cur.data[pick].id;
+}

@@ -1,0 +1,79 @@
+/* Candidate arrays and the individual steps a sampler chain is built from.
+ * Every step works in place on caller-owned memory and allocates nothing, so
+ * the chain can run them once per token without touching the heap. */
+#ifndef SAMPLE_OPS_H
+#define SAMPLE_OPS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct {
+    int32_t id;    /* token id */
+    float logit;   /* finite or -INFINITY, never NaN or +INFINITY */
+    float p;       /* probability, valid after sample_softmax */
+    float key;     /* scratch for the partial sorts below */
+} sample_cand;
+
+typedef struct {
+    sample_cand *data; /* [n], caller-owned */
+    size_t n;
+    /* true when data is in descending logit order, ties by ascending id */
+    bool sorted;
+} sample_cands;
+
+/* Sets p = softmax(logit) over the candidates (sums in double). n must be > 0
+ * and at least one logit finite. */
+void sample_softmax(sample_cands *c);
+
+/* Sorts descending by logit, ties by ascending id (heapsort: no allocation,
+ * O(n log n) whatever the input). */
+void sample_sort(sample_cands *c);
+
+/* Keeps the k highest logits (ties: lower id first), leaving them sorted.
+ * k == 0 or k >= n keeps everything unchanged. */
+void sample_top_k(sample_cands *c, size_t k);
+
+/* Nucleus: keeps the smallest prefix, in descending probability, whose
+ * probabilities (softmax of the current logits) sum to >= p, and at least
+ * min_keep (>= 1) candidates. p >= 1 keeps everything. Leaves c sorted and p
+ * holding the probabilities before the cut. Sorts only as far as needed. */
+void sample_top_p(sample_cands *c, float p, size_t min_keep);
+
+/* Keeps candidates whose probability is >= p * the highest probability
+ * (tested on logits: logit >= max + log p), and at least min_keep (>= 1).
+ * p <= 0 keeps everything. Keeps the current order. */
+void sample_min_p(sample_cands *c, float p, size_t min_keep);
+
+/* Locally typical sampling (Meister et al. 2022): orders candidates by
+ * |-log p_i - H| where H is the entropy, keeps the smallest such prefix whose
+ * probabilities sum to >= p, and at least min_keep (>= 1). p >= 1 keeps
+ * everything. The survivors are left in that typicality order (not sorted). */
+void sample_typical(sample_cands *c, float p, size_t min_keep);
+
+/* Divides every logit by t (> 0), clamping overflow to the largest float. */
+void sample_temp(sample_cands *c, float t);
+
+/* Index of the candidate that a uniform u in [0, 1) selects, walking the
+ * cumulative probabilities (sample_softmax must have run). */
+size_t sample_pick(const sample_cands *c, double u);
+
+/* Index of the largest x[i] (lowest index on ties); n > 0. */
+size_t sample_argmax(const float *x, size_t n);
+
+/* Writes the k (1 <= k <= n) largest entries of x[0..n) with their indices
+ * into out[0..k), sorted like sample_sort; -INFINITY entries are never taken,
+ * so it returns how many were written (< k when fewer are finite). One pass
+ * over x with a k-entry heap: the fast top-k for large vocabularies. */
+size_t sample_top_k_scan(const float *x, size_t n, size_t k, sample_cand *out);
+
+/* Repetition / frequency / presence penalties, as llama.cpp applies them, to
+ * logits[0..n_vocab) for the tokens in last[0..n_last): for a token seen c > 0
+ * times, a positive logit is divided by repeat and a non-positive one
+ * multiplied by it, then c * freq + present is subtracted. Ids outside
+ * [0, n_vocab) are ignored. counts[0..n_vocab) must be all zero on entry and
+ * is all zero again on return. */
+void sample_penalties(float *logits, size_t n_vocab, const int32_t *last, size_t n_last,
+                      int32_t *counts, float repeat, float freq, float present);
+
+#endif

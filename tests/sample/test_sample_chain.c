@@ -1,0 +1,360 @@
+#include <malloc.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "sample/sample.h"
+#include "sample/sample_rng.h"
+
+/* Every filter off: temperature and dist only. */
+static sample_params plain_params(uint64_t seed, float temp) {
+    sample_params p = sample_default_params();
+    p.seed = seed;
+    p.temp = temp;
+    p.top_k = 0;
+    p.top_p = 1.0f;
+    p.min_p = 0.0f;
+    p.penalty_last_n = 0;
+    return p;
+}
+
+static sample_chain *make(const sample_params *p) {
+    sample_chain *c = NULL;
+    sv_status st = sample_chain_new(p, &c);
+    CHECK_MSG(st == SV_OK, "sample_chain_new: %s", sv_errmsg());
+    return c;
+}
+
+static void test_bad_params(void) {
+    sample_chain *c = (sample_chain *)1;
+    sample_params p = sample_default_params();
+    p.temp = NAN;
+    CHECK(sample_chain_new(&p, &c) == SV_ERR_INVALID_ARG && c == NULL);
+    CHECK(strstr(sv_errmsg(), "temp") != NULL);
+    p = sample_default_params();
+    p.penalty_repeat = 0.0f;
+    CHECK(sample_chain_new(&p, &c) == SV_ERR_INVALID_ARG);
+    p = sample_default_params();
+    p.penalty_last_n = -1;
+    CHECK(sample_chain_new(&p, &c) == SV_ERR_INVALID_ARG);
+    p = sample_default_params();
+    p.top_p = INFINITY;
+    CHECK(sample_chain_new(&p, &c) == SV_ERR_INVALID_ARG);
+    p = sample_default_params();
+    p.min_keep = -2;
+    CHECK(sample_chain_new(&p, &c) == SV_ERR_INVALID_ARG);
+    sample_logit_bias b = {.token = 10, .bias = 1.0f};
+    p = sample_default_params();
+    p.logit_bias = &b;
+    p.n_logit_bias = 1;
+    p.n_vocab = 10;
+    CHECK(sample_chain_new(&p, &c) == SV_ERR_INVALID_ARG);
+    CHECK(strstr(sv_errmsg(), "10") != NULL);
+    b.token = -1;
+    p.n_vocab = 0;
+    CHECK(sample_chain_new(&p, &c) == SV_ERR_INVALID_ARG);
+    b = (sample_logit_bias){.token = 3, .bias = NAN};
+    CHECK(sample_chain_new(&p, &c) == SV_ERR_INVALID_ARG);
+    p.logit_bias = NULL;
+    CHECK(sample_chain_new(&p, &c) == SV_ERR_INVALID_ARG);
+    CHECK(sample_chain_new(NULL, &c) == SV_ERR_INVALID_ARG);
+    sample_chain_free(NULL);
+
+    /* A bias id checked late, at the first sample, when n_vocab was unknown. */
+    b = (sample_logit_bias){.token = 5, .bias = 1.0f};
+    p = sample_default_params();
+    p.logit_bias = &b;
+    p.n_logit_bias = 1;
+    c = make(&p);
+    const float l[4] = {0};
+    CHECK(sample_chain_sample(c, l, 4) == SV_ERR_INVALID_ARG);
+    sample_chain_free(c);
+}
+
+static void test_bad_calls(void) {
+    sample_params p = plain_params(1, 1.0f);
+    sample_chain *c = make(&p);
+    const float l[4] = {0, 1, 2, 3};
+    CHECK(sample_chain_sample(c, NULL, 4) == SV_ERR_INVALID_ARG);
+    CHECK(sample_chain_sample(c, l, 0) == SV_ERR_INVALID_ARG);
+    CHECK(sample_chain_sample(c, l, 4) >= 0);
+    CHECK(sample_chain_sample(c, l, 3) == SV_ERR_INVALID_ARG);
+    CHECK(sample_chain_accept(c, 4) == SV_ERR_INVALID_ARG);
+    CHECK(sample_chain_accept(c, -1) == SV_ERR_INVALID_ARG);
+    CHECK(sample_chain_accept(c, 3) == SV_OK);
+    const float dead[4] = {-INFINITY, NAN, -INFINITY, NAN};
+    CHECK(sample_chain_sample(c, dead, 4) == SV_ERR_INVALID_ARG);
+    sample_chain_free(c);
+    p = plain_params(1, 0.0f);
+    c = make(&p);
+    CHECK(sample_chain_sample(c, dead, 4) == SV_ERR_INVALID_ARG);
+    sample_chain_free(c);
+}
+
+static void test_greedy_is_argmax(void) {
+    sample_params p = sample_default_params(); /* filters on, but temp 0 */
+    p.temp = 0.0f;
+    sample_chain *c = make(&p);
+    sample_rng r;
+    sample_rng_seed(&r, 3);
+    static float l[1000];
+    for (int t = 0; t < 50; t++) {
+        size_t best = 0;
+        for (size_t i = 0; i < 1000; i++) {
+            l[i] = (float)(sample_rng_uniform(&r) * 10);
+            if (l[i] > l[best]) best = i;
+        }
+        CHECK_EQ_I64(sample_chain_sample(c, l, 1000), (long long)best);
+    }
+    /* Ties: the lowest id wins; NaN never wins; +inf does. */
+    for (size_t i = 0; i < 1000; i++) l[i] = 1.0f;
+    l[3] = NAN;
+    CHECK_EQ_I64(sample_chain_sample(c, l, 1000), 0);
+    l[700] = INFINITY;
+    CHECK_EQ_I64(sample_chain_sample(c, l, 1000), 700);
+    sample_chain_free(c);
+}
+
+static void test_logit_bias(void) {
+    const sample_logit_bias b[] = {{.token = 2, .bias = -INFINITY}, {.token = 0, .bias = 1.5f}};
+    sample_params p = plain_params(1, 0.0f);
+    p.logit_bias = b;
+    p.n_logit_bias = 2;
+    sample_chain *c = make(&p);
+    const float l[] = {1.0f, 2.0f, 9.0f, 0.0f};
+    /* 2 banned; 0 goes 1.0 -> 2.5 > 2.0 */
+    CHECK_EQ_I64(sample_chain_sample(c, l, 4), 0);
+    sample_chain_free(c);
+    /* A banned token is never drawn either. */
+    p.temp = 1.0f;
+    c = make(&p);
+    const float flat[] = {0.0f, 0.0f, 0.0f, 0.0f};
+    int seen2 = 0;
+    for (int i = 0; i < 2000; i++) seen2 += sample_chain_sample(c, flat, 4) == 2;
+    CHECK_EQ_I64(seen2, 0);
+    sample_chain_free(c);
+}
+
+static void test_penalties_window(void) {
+    sample_params p = plain_params(1, 0.0f);
+    p.penalty_last_n = 2;
+    p.penalty_repeat = 1.0f;
+    p.penalty_present = 10.0f;
+    sample_chain *c = make(&p);
+    const float l[] = {5.0f, 4.0f, 3.0f, 2.0f};
+    CHECK_EQ_I64(sample_chain_sample(c, l, 4), 0);
+    CHECK(sample_chain_accept(c, 0) == SV_OK);
+    CHECK_EQ_I64(sample_chain_sample(c, l, 4), 1);
+    CHECK(sample_chain_accept(c, 1) == SV_OK);
+    CHECK_EQ_I64(sample_chain_sample(c, l, 4), 2);
+    CHECK(sample_chain_accept(c, 2) == SV_OK); /* 0 leaves the window of 2 */
+    CHECK_EQ_I64(sample_chain_sample(c, l, 4), 0);
+    sample_chain_reset(c);
+    CHECK_EQ_I64(sample_chain_sample(c, l, 4), 0);
+    sample_chain_free(c);
+
+    /* Repetition 2 and frequency 1: token 0 seen twice: 5 / 2 - 2 = 0.5 < 1 */
+    p = plain_params(1, 0.0f);
+    p.penalty_last_n = 8;
+    p.penalty_repeat = 2.0f;
+    p.penalty_freq = 1.0f;
+    c = make(&p);
+    const float m[] = {5.0f, 1.0f, 0.0f};
+    CHECK(sample_chain_accept(c, 0) == SV_OK);
+    CHECK_EQ_I64(sample_chain_sample(c, m, 3), 0); /* 5 / 2 - 1 = 1.5 */
+    CHECK(sample_chain_accept(c, 0) == SV_OK);
+    CHECK_EQ_I64(sample_chain_sample(c, m, 3), 1);
+    sample_chain_free(c);
+}
+
+/* Draws n tokens and checks each frequency against want[] within 5 standard
+ * errors sqrt(p (1 - p) / n): with a fixed seed the test is deterministic; the
+ * bound is what a correct sampler meets with probability ~1 - 6e-7 per token. */
+static void check_distribution(const char *what, const sample_params *p, const float *l, int n_vocab,
+                               const double *want, int n) {
+    sample_chain *c = make(p);
+    static int counts[64];
+    memset(counts, 0, sizeof counts);
+    for (int i = 0; i < n; i++) {
+        int32_t id = sample_chain_sample(c, l, n_vocab);
+        if (id < 0 || id >= 64) {
+            CHECK_MSG(0, "%s: sample returned %d", what, id);
+            break;
+        }
+        counts[id]++;
+    }
+    for (int t = 0; t < n_vocab && t < 64; t++) {
+        double f = (double)counts[t] / n, se = sqrt(want[t] * (1 - want[t]) / n);
+        if (want[t] == 0.0) CHECK_MSG(counts[t] == 0, "%s: token %d drawn %d times, want never", what, t, counts[t]);
+        else CHECK_MSG(fabs(f - want[t]) <= 5 * se, "%s: token %d freq %.5f want %.5f (5 se = %.5f)", what, t, f,
+                       want[t], 5 * se);
+    }
+    sample_chain_free(c);
+}
+
+static void softmax_ref(const float *l, int n, double temp, double *out) {
+    double mx = -1e300, z = 0;
+    for (int i = 0; i < n; i++) mx = l[i] > mx ? l[i] : mx;
+    for (int i = 0; i < n; i++) z += out[i] = exp((l[i] - mx) / temp);
+    for (int i = 0; i < n; i++) out[i] /= z;
+}
+
+static void test_distributions(void) {
+    const float l[] = {1.0f, 2.0f, 0.5f, -1.0f, 1.5f};
+    double want[5];
+    const int n = 200000;
+
+    sample_params p = plain_params(123, 1.0f);
+    softmax_ref(l, 5, 1.0, want);
+    check_distribution("temp 1", &p, l, 5, want, n);
+
+    p = plain_params(124, 0.5f);
+    softmax_ref(l, 5, 0.5, want);
+    check_distribution("temp 0.5", &p, l, 5, want, n);
+
+    /* top-k 2 then temp 2: renormalised over tokens 1 and 4. */
+    p = plain_params(125, 2.0f);
+    p.top_k = 2;
+    {
+        double a = exp(2.0 / 2), b = exp(1.5 / 2);
+        double w[5] = {0, a / (a + b), 0, 0, b / (a + b)};
+        check_distribution("top-k 2", &p, l, 5, w, n);
+    }
+
+    /* top-p 0.7 at temp 1: softmax = .1927 .5239 .1169 .0261 .3178 (rounded);
+     * .5239 + .3178 = .8417 >= .7 keeps {1, 4}; then sampled at temp 0.8. */
+    p = plain_params(126, 0.8f);
+    p.top_p = 0.7f;
+    {
+        double a = exp(2.0 / 0.8), b = exp(1.5 / 0.8);
+        double w[5] = {0, a / (a + b), 0, 0, b / (a + b)};
+        check_distribution("top-p 0.7", &p, l, 5, w, n);
+    }
+
+    /* min-p 0.3: keeps p >= 0.3 * .5239 = .157: tokens 0, 1, 4. */
+    p = plain_params(127, 1.0f);
+    p.min_p = 0.3f;
+    {
+        double z = exp(1.0) + exp(2.0) + exp(1.5);
+        double w[5] = {exp(1.0) / z, exp(2.0) / z, 0, 0, exp(1.5) / z};
+        check_distribution("min-p 0.3", &p, l, 5, w, n);
+    }
+}
+
+/* A vocabulary big enough for the one-pass top-k path (k <= n / 8): the mass
+ * must still spread over exactly the k best. */
+static void test_distribution_large_vocab(void) {
+    static float l[4096];
+    for (int i = 0; i < 4096; i++) l[i] = -5.0f - (float)(i % 7);
+    l[100] = 3.0f;
+    l[7] = 2.0f;
+    l[4000] = 2.0f;
+    l[50] = 1.0f;
+    sample_params p = plain_params(9, 1.0f);
+    p.top_k = 3;
+    sample_chain *c = make(&p);
+    int counts[3] = {0}, other = 0;
+    const int n = 100000;
+    for (int i = 0; i < n; i++) {
+        int32_t id = sample_chain_sample(c, l, 4096);
+        if (id == 100) counts[0]++;
+        else if (id == 7) counts[1]++;
+        else if (id == 4000) counts[2]++;
+        else other++;
+    }
+    CHECK_EQ_I64(other, 0);
+    double z = exp(3.0) + 2 * exp(2.0);
+    const double want[3] = {exp(3.0) / z, exp(2.0) / z, exp(2.0) / z};
+    for (int t = 0; t < 3; t++) {
+        double f = (double)counts[t] / n, se = sqrt(want[t] * (1 - want[t]) / n);
+        CHECK_MSG(fabs(f - want[t]) <= 5 * se, "token slot %d freq %.4f want %.4f", t, f, want[t]);
+    }
+    sample_chain_free(c);
+}
+
+static void draw(sample_chain *c, const float *l, int n_vocab, int32_t *out, int n) {
+    for (int i = 0; i < n; i++) {
+        out[i] = sample_chain_sample(c, l, n_vocab);
+        CHECK(sample_chain_accept(c, out[i] < 0 ? 0 : out[i]) == SV_OK);
+    }
+}
+
+static void test_determinism(void) {
+    static float l[2000];
+    sample_rng r;
+    sample_rng_seed(&r, 5);
+    for (int i = 0; i < 2000; i++) l[i] = (float)(sample_rng_uniform(&r) * 4);
+    sample_params p = sample_default_params();
+    p.seed = 42;
+    p.penalty_repeat = 1.3f;
+    p.typical_p = 0.9f;
+    static int32_t a[500], b[500], d[500];
+    sample_chain *c1 = make(&p), *c2 = make(&p);
+    draw(c1, l, 2000, a, 500);
+    draw(c2, l, 2000, b, 500);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    sample_chain_reset(c1);
+    draw(c1, l, 2000, d, 500);
+    CHECK(memcmp(a, d, sizeof a) == 0);
+    sample_chain_free(c1);
+    sample_chain_free(c2);
+
+    p.seed = 43;
+    c1 = make(&p);
+    draw(c1, l, 2000, d, 500);
+    CHECK(memcmp(a, d, sizeof a) != 0);
+    sample_chain_free(c1);
+
+    /* A drawn seed is reported and replays. */
+    p.seed = SAMPLE_SEED_RANDOM;
+    c1 = make(&p);
+    CHECK(sample_chain_seed(c1) != SAMPLE_SEED_RANDOM);
+    draw(c1, l, 2000, a, 500);
+    p.seed = sample_chain_seed(c1);
+    c2 = make(&p);
+    draw(c2, l, 2000, b, 500);
+    CHECK(memcmp(a, b, sizeof a) == 0);
+    sample_chain_free(c1);
+    sample_chain_free(c2);
+}
+
+/* After the first call a chain must not allocate: glibc's counters of bytes in
+ * use and of mmap'd chunks stay put over many samples. */
+static void test_no_allocation_per_token(void) {
+    const int n_vocab = 50000;
+    float *l = malloc(n_vocab * sizeof *l);
+    sample_rng r;
+    sample_rng_seed(&r, 1);
+    for (int i = 0; i < n_vocab; i++) l[i] = (float)sample_rng_uniform(&r);
+    sample_params p = sample_default_params();
+    p.seed = 1;
+    p.top_k = 0; /* full-vocabulary paths: fill, typical, top-p */
+    p.typical_p = 0.95f;
+    p.penalty_repeat = 1.1f;
+    sample_chain *c = make(&p);
+    CHECK(sample_chain_sample(c, l, n_vocab) >= 0);
+    struct mallinfo2 before = mallinfo2();
+    for (int i = 0; i < 50; i++) {
+        int32_t id = sample_chain_sample(c, l, n_vocab);
+        CHECK(id >= 0 && sample_chain_accept(c, id) == SV_OK);
+    }
+    struct mallinfo2 after = mallinfo2();
+    CHECK_EQ_I64(after.uordblks, before.uordblks);
+    CHECK_EQ_I64(after.hblkhd, before.hblkhd);
+    sample_chain_free(c);
+    free(l);
+}
+
+int main(void) {
+    RUN_TEST(test_bad_params);
+    RUN_TEST(test_bad_calls);
+    RUN_TEST(test_greedy_is_argmax);
+    RUN_TEST(test_logit_bias);
+    RUN_TEST(test_penalties_window);
+    RUN_TEST(test_distributions);
+    RUN_TEST(test_distribution_large_vocab);
+    RUN_TEST(test_determinism);
+    RUN_TEST(test_no_allocation_per_token);
+    return test_main_end();
+}
