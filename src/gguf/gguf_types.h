@@ -44,7 +44,7 @@ typedef enum {
     GGUF_TYPE_COUNT = 40
 } gguf_type;
 
-/* True for ids that name a type (4, 5 and 31..33 are retired ids). */
+/* True for ids that name a type (4, 5, 31..33 and 36..38 are retired ids). */
 bool gguf_type_valid(uint32_t id);
 const char *gguf_type_name(gguf_type t);    /* "Q4_K", or "?" for invalid ids */
 int64_t gguf_type_block_size(gguf_type t);  /* elements per block; 0 if invalid */
