@@ -35,4 +35,12 @@ size_t cpu_matmul_scratch_size(tensor_type wtype, int64_t n_in, int64_t n_tokens
 void cpu_matmul_prepare(const cpu_matmul_args *a, int ith, int nth);
 void cpu_matmul_compute(const cpu_matmul_args *a, int ith, int nth);
 
+/* The same with an explicit kernel set instead of tensor_cpu_active(), so tests
+ * and benchmarks can run the SIMD and the portable path in one process. A set
+ * this CPU lacks (tensor_type_get_cpu returns NULL) must not be passed. */
+size_t cpu_matmul_scratch_size_cpu(tensor_cpu cpu, tensor_type wtype, int64_t n_in,
+                                   int64_t n_tokens);
+void cpu_matmul_prepare_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, int nth);
+void cpu_matmul_compute_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, int nth);
+
 #endif

@@ -1,0 +1,263 @@
+/* GEMV kernels for decode-sized batches (AVX2/FMA/F16C): weights streamed once
+ * from memory, several rows per activation load so every load of x (which sits
+ * in L1) feeds more than one row. Quantized weights meet int8 activations. */
+#if defined(__x86_64__)
+
+#if defined(__clang__)
+#pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
+#elif defined(__GNUC__)
+#pragma GCC target("avx2,fma,f16c")
+#endif
+
+#include <immintrin.h>
+#include <string.h>
+
+#include "backend/cpu/matmul-impl.h"
+#include "tensor/quant_impl.h"
+
+static inline float hsum8(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline float hmax8(__m256 v) {
+    __m128 s = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_max_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_max_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+static inline int32_t hsum8_i32(__m256i v) {
+    __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0x4e));
+    s = _mm_add_epi32(s, _mm_shuffle_epi32(s, 0xb1));
+    return _mm_cvtsi128_si32(s);
+}
+
+static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
+
+/* ---- activation quantization ---------------------------------------------- */
+
+void mm__quantize_act_avx2(const float *x, void *qa, int64_t n_in, int64_t b0, int64_t b1) {
+    int64_t nb = n_in / MM_QA_BLOCK;
+    int8_t *qs = qa;
+    float *d = (float *)((uint8_t *)qa + mm__align64((size_t)n_in));
+    float *ds = d + nb;
+    const __m256 sign_bit = _mm256_set1_ps(-0.0f);
+    const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
+    for (int64_t b = b0; b < b1; b++) {
+        const float *xb = x + b * MM_QA_BLOCK;
+        __m256 v0 = _mm256_loadu_ps(xb), v1 = _mm256_loadu_ps(xb + 8);
+        __m256 v2 = _mm256_loadu_ps(xb + 16), v3 = _mm256_loadu_ps(xb + 24);
+        __m256 am = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign_bit, v0), _mm256_andnot_ps(sign_bit, v1)),
+                                  _mm256_max_ps(_mm256_andnot_ps(sign_bit, v2), _mm256_andnot_ps(sign_bit, v3)));
+        float amax = hmax8(am);
+        float scale = amax / 127.0f;
+        __m256 inv = _mm256_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
+        /* cvtps rounds to nearest-even under the default MXCSR. */
+        __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, inv));
+        __m256i q1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, inv));
+        __m256i q2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, inv));
+        __m256i q3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, inv));
+        int32_t sum = hsum8_i32(_mm256_add_epi32(_mm256_add_epi32(q0, q1), _mm256_add_epi32(q2, q3)));
+        /* The packs work per 128-bit lane; the permute restores element order. */
+        __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
+        _mm256_storeu_si256((__m256i *)(qs + b * MM_QA_BLOCK), _mm256_permutevar8x32_epi32(p, perm));
+        d[b] = scale;
+        ds[b] = scale * (float)sum;
+    }
+}
+
+/* ---- F32 / F16 / BF16 weights by f32 activations -------------------------- */
+
+static inline __m256 load8_f32(const void *p, int64_t i) { return _mm256_loadu_ps((const float *)p + i); }
+static inline __m256 load8_f16(const void *p, int64_t i) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i)));
+}
+static inline __m256 load8_bf16(const void *p, int64_t i) {
+    __m256i w = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)((const uint16_t *)p + i)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(w, 16));
+}
+static inline float load1_f32(const void *p, int64_t i) { return ((const float *)p)[i]; }
+static inline float load1_f16(const void *p, int64_t i) { return h2f(((const uint16_t *)p)[i]); }
+static inline float load1_bf16(const void *p, int64_t i) {
+    uint32_t u = (uint32_t)((const uint16_t *)p)[i] << 16;
+    float f;
+    memcpy(&f, &u, sizeof f);
+    return f;
+}
+
+/* Rows per pass: four independent FMA chains hide the FMA latency and let one
+ * x load serve four rows. */
+enum { FR = 4 };
+
+#define DEFINE_GEMV_F(T)                                                                          \
+    static void dot_rows_##T(int64_t n, const void *const *w, const float *x, float *out) {        \
+        __m256 acc[FR];                                                                           \
+        for (int r = 0; r < FR; r++) acc[r] = _mm256_setzero_ps();                                \
+        int64_t i = 0;                                                                            \
+        for (; i + 8 <= n; i += 8) {                                                              \
+            __m256 xv = _mm256_loadu_ps(x + i);                                                   \
+            for (int r = 0; r < FR; r++) acc[r] = _mm256_fmadd_ps(load8_##T(w[r], i), xv, acc[r]); \
+        }                                                                                         \
+        for (int r = 0; r < FR; r++) {                                                            \
+            float s = hsum8(acc[r]);                                                              \
+            for (int64_t j = i; j < n; j++) s += load1_##T(w[r], j) * x[j];                       \
+            out[r] = s;                                                                           \
+        }                                                                                         \
+    }
+DEFINE_GEMV_F(f32)
+DEFINE_GEMV_F(f16)
+DEFINE_GEMV_F(bf16)
+
+/* ---- quantized weights by int8 activations -------------------------------- */
+
+typedef struct {
+    const int8_t *qs;
+    const float *d, *ds;
+} qa_row;
+
+static inline __m256i dot_u8_s8(__m256i u, __m256i s) {
+    return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
+}
+
+/* The sign trick: |w| * (x with w's sign) = w * x, with |w| unsigned for maddubs. */
+static inline __m256i dot_s8_s8(__m256i w, __m256i x) {
+    return dot_u8_s8(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
+}
+
+static void dot_rows_q8_0(int64_t n, const void *const *w, const qa_row *x, float *out) {
+    __m256 acc[FR];
+    for (int r = 0; r < FR; r++) acc[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / QK8_0; b++) {
+        __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + b * QK8_0));
+        float dx = x->d[b];
+        for (int r = 0; r < FR; r++) {
+            const block_q8_0 *blk = (const block_q8_0 *)w[r] + b;
+            __m256i p = dot_s8_s8(_mm256_loadu_si256((const __m256i *)blk->qs), xv);
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(h2f(blk->d) * dx), acc[r]);
+        }
+    }
+    for (int r = 0; r < FR; r++) out[r] = hsum8(acc[r]);
+}
+
+/* Q4_0 stores q + 8 as an unsigned nibble: dot = d * (sum q' x - 8 sum x). */
+static void dot_rows_q4_0(int64_t n, const void *const *w, const qa_row *x, float *out) {
+    __m256 acc[FR];
+    float corr[FR];
+    const __m256i lo4 = _mm256_set1_epi8(0x0f);
+    for (int r = 0; r < FR; r++) {
+        acc[r] = _mm256_setzero_ps();
+        corr[r] = 0.0f;
+    }
+    for (int64_t b = 0; b < n / QK4_0; b++) {
+        __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + b * QK4_0));
+        float dx = x->d[b], dsx = x->ds[b];
+        for (int r = 0; r < FR; r++) {
+            const block_q4_0 *blk = (const block_q4_0 *)w[r] + b;
+            __m128i raw = _mm_loadu_si128((const __m128i *)blk->qs);
+            __m256i q = _mm256_and_si256(
+                _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), lo4);
+            float dw = h2f(blk->d);
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_u8_s8(q, xv)), _mm256_set1_ps(dw * dx), acc[r]);
+            corr[r] += dw * dsx;
+        }
+    }
+    for (int r = 0; r < FR; r++) out[r] = hsum8(acc[r]) - 8.0f * corr[r];
+}
+
+/* The 8 6-bit scales and 8 6-bit mins of a Q4_K super-block as float lanes. */
+static inline void q4k_scales(const uint8_t *s, __m256 *sc, __m256 *mn) {
+    uint32_t u0, u1, u2;
+    memcpy(&u0, s, 4);
+    memcpy(&u1, s + 4, 4);
+    memcpy(&u2, s + 8, 4);
+    uint64_t scv = (u0 & 0x3f3f3f3fu) | (uint64_t)((u2 & 0x0f0f0f0fu) | ((u0 >> 2) & 0x30303030u)) << 32;
+    uint64_t mnv = (u1 & 0x3f3f3f3fu) |
+                   (uint64_t)(((u2 >> 4) & 0x0f0f0f0fu) | ((u1 >> 2) & 0x30303030u)) << 32;
+    *sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)scv)));
+    *mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mnv)));
+}
+
+/* Lane j of the result = sum of all lanes of s[j]. */
+static inline __m256i reduce8x8(const __m256i *s) {
+    __m256i h01 = _mm256_hadd_epi32(s[0], s[1]), h23 = _mm256_hadd_epi32(s[2], s[3]);
+    __m256i h45 = _mm256_hadd_epi32(s[4], s[5]), h67 = _mm256_hadd_epi32(s[6], s[7]);
+    __m256i a = _mm256_hadd_epi32(h01, h23), b = _mm256_hadd_epi32(h45, h67);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
+}
+
+enum { KR = 2 }; /* Q4_K rows per pass: its reduction needs many registers */
+
+static void dot_rows_q4_k(int64_t n, const void *const *w, const qa_row *x, float *out) {
+    __m256 acc[KR], accm[KR];
+    const __m256i lo4 = _mm256_set1_epi8(0x0f);
+    for (int r = 0; r < KR; r++) acc[r] = accm[r] = _mm256_setzero_ps();
+    for (int64_t b = 0; b < n / QK_K; b++) {
+        const int8_t *xq = x->qs + b * QK_K;
+        __m256 dx = _mm256_loadu_ps(x->d + b * 8), dsx = _mm256_loadu_ps(x->ds + b * 8);
+        for (int r = 0; r < KR; r++) {
+            const block_q4_K *blk = (const block_q4_K *)w[r] + b;
+            __m256i s[8];
+            for (int j = 0; j < 4; j++) {
+                __m256i q = _mm256_loadu_si256((const __m256i *)(blk->qs + 32 * j));
+                s[2 * j] = dot_u8_s8(_mm256_and_si256(q, lo4),
+                                     _mm256_loadu_si256((const __m256i *)(xq + 64 * j)));
+                s[2 * j + 1] = dot_u8_s8(_mm256_and_si256(_mm256_srli_epi16(q, 4), lo4),
+                                         _mm256_loadu_si256((const __m256i *)(xq + 64 * j + 32)));
+            }
+            __m256 sc, mn;
+            q4k_scales(blk->scales, &sc, &mn);
+            __m256 f = _mm256_mul_ps(_mm256_mul_ps(sc, dx), _mm256_set1_ps(h2f(blk->d)));
+            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(reduce8x8(s)), f, acc[r]);
+            accm[r] = _mm256_fmadd_ps(_mm256_mul_ps(mn, _mm256_set1_ps(h2f(blk->dmin))), dsx, accm[r]);
+        }
+    }
+    for (int r = 0; r < KR; r++) out[r] = hsum8(acc[r]) - hsum8(accm[r]);
+}
+
+/* ---- driver ---------------------------------------------------------------- */
+
+void mm__gemv_avx2(const cpu_matmul_args *a, const void *act, size_t act_row_bytes, int64_t o0,
+                   int64_t o1) {
+    const uint8_t *w = a->w;
+    int rows = a->wtype == GGUF_TYPE_Q4_K ? KR : FR;
+    int64_t nb = a->n_in / MM_QA_BLOCK;
+    for (int64_t o = o0; o < o1; o += rows) {
+        /* A short last pass repeats its last row rather than reading past it. */
+        const void *wr[FR];
+        for (int r = 0; r < rows; r++)
+            wr[r] = w + (size_t)(o + r < o1 ? o + r : o1 - 1) * a->w_row_bytes;
+        int nr = (int)(o1 - o < rows ? o1 - o : rows);
+        for (int64_t t = 0; t < a->n_tokens; t++) {
+            float out[FR];
+            const float *xt = a->x + (size_t)t * a->x_row_stride;
+            qa_row q = {0};
+            if (act) {
+                const uint8_t *row = (const uint8_t *)act + (size_t)t * act_row_bytes;
+                q.qs = (const int8_t *)row;
+                q.d = (const float *)(row + mm__align64((size_t)a->n_in));
+                q.ds = q.d + nb;
+            }
+            switch (a->wtype) {
+            case GGUF_TYPE_F32: dot_rows_f32(a->n_in, wr, xt, out); break;
+            case GGUF_TYPE_F16: dot_rows_f16(a->n_in, wr, xt, out); break;
+            case GGUF_TYPE_BF16: dot_rows_bf16(a->n_in, wr, xt, out); break;
+            case GGUF_TYPE_Q8_0: dot_rows_q8_0(a->n_in, wr, &q, out); break;
+            case GGUF_TYPE_Q4_0: dot_rows_q4_0(a->n_in, wr, &q, out); break;
+            case GGUF_TYPE_Q4_K: dot_rows_q4_k(a->n_in, wr, &q, out); break;
+            default: return;
+            }
+            float *yt = a->y + (size_t)t * a->y_row_stride + o;
+            for (int r = 0; r < nr; r++) yt[r] = out[r];
+        }
+    }
+}
+
+#if defined(__clang__)
+#pragma clang attribute pop
+#endif
+
+#endif
