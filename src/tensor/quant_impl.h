@@ -130,6 +130,24 @@ void tensor__vec_dot_f32_avx2(int64_t n, float *s, const void *x, const void *y)
 void tensor__vec_dot_f16_avx2(int64_t n, float *s, const void *x, const void *y);
 void tensor__vec_dot_bf16_avx2(int64_t n, float *s, const void *x, const void *y);
 void tensor__to_float_bf16_avx2(const void *src, float *dst, int64_t n);
+void tensor__vec_dot_q4_0_avx2(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q4_1_avx2(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q5_0_avx2(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q5_1_avx2(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q8_0_avx2(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_iq4_nl_avx2(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q2_K_avx2(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q3_K_avx2(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q4_K_avx2(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q5_K_avx2(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q6_K_avx2(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_iq4_xs_avx2(int64_t n, float *s, const void *x, const void *y);
+void tensor__from_float_q8_0_avx2(const float *src, void *dst, int64_t n);
+void tensor__from_float_q8_1_avx2(const float *src, void *dst, int64_t n);
+void tensor__from_float_q8_K_avx2(const float *src, void *dst, int64_t n);
+void tensor__to_float_q4_0_avx2(const void *src, float *dst, int64_t n);
+void tensor__to_float_q8_0_avx2(const void *src, float *dst, int64_t n);
+void tensor__to_float_q4_K_avx2(const void *src, float *dst, int64_t n);
 #endif
 
 #endif

@@ -53,6 +53,24 @@ static void use_avx2(tensor_type_traits *t) {
     t[GGUF_TYPE_F16].vec_dot = tensor__vec_dot_f16_avx2;
     t[GGUF_TYPE_BF16].to_float = tensor__to_float_bf16_avx2;
     t[GGUF_TYPE_BF16].vec_dot = tensor__vec_dot_bf16_avx2;
+    t[GGUF_TYPE_Q4_0].vec_dot = tensor__vec_dot_q4_0_avx2;
+    t[GGUF_TYPE_Q4_0].to_float = tensor__to_float_q4_0_avx2;
+    t[GGUF_TYPE_Q4_1].vec_dot = tensor__vec_dot_q4_1_avx2;
+    t[GGUF_TYPE_Q5_0].vec_dot = tensor__vec_dot_q5_0_avx2;
+    t[GGUF_TYPE_Q5_1].vec_dot = tensor__vec_dot_q5_1_avx2;
+    t[GGUF_TYPE_Q8_0].vec_dot = tensor__vec_dot_q8_0_avx2;
+    t[GGUF_TYPE_Q8_0].to_float = tensor__to_float_q8_0_avx2;
+    t[GGUF_TYPE_Q8_0].from_float = tensor__from_float_q8_0_avx2;
+    t[GGUF_TYPE_Q8_1].from_float = tensor__from_float_q8_1_avx2;
+    t[GGUF_TYPE_IQ4_NL].vec_dot = tensor__vec_dot_iq4_nl_avx2;
+    t[GGUF_TYPE_Q2_K].vec_dot = tensor__vec_dot_q2_K_avx2;
+    t[GGUF_TYPE_Q3_K].vec_dot = tensor__vec_dot_q3_K_avx2;
+    t[GGUF_TYPE_Q4_K].vec_dot = tensor__vec_dot_q4_K_avx2;
+    t[GGUF_TYPE_Q4_K].to_float = tensor__to_float_q4_K_avx2;
+    t[GGUF_TYPE_Q5_K].vec_dot = tensor__vec_dot_q5_K_avx2;
+    t[GGUF_TYPE_Q6_K].vec_dot = tensor__vec_dot_q6_K_avx2;
+    t[GGUF_TYPE_IQ4_XS].vec_dot = tensor__vec_dot_iq4_xs_avx2;
+    t[GGUF_TYPE_Q8_K].from_float = tensor__from_float_q8_K_avx2;
 }
 #endif
 
