@@ -51,6 +51,13 @@ sv_status img_qwen2vl_smart_resize(int h, int w, const img_prep_params *p, int *
 /* Size the preprocessor resizes a w x h image to. */
 sv_status img_prep_target_size(const img_prep_params *p, int w, int h, int *out_w, int *out_h);
 
+/* Parameters from an mmproj's clip.* keys (clip.projector_type picks the
+ * model; clip.vision.image_size, patch_size, spatial_merge_size, image_mean,
+ * image_std override the defaults). */
+struct gguf_file;
+sv_status img_prep_params_from_gguf(const struct gguf_file *f, img_prep_params *out);
+sv_status img_prep_params_from_mmproj(const char *path, img_prep_params *out);
+
 /* OUT: *out (release with img_tensor_free). */
 sv_status img_prep_image(const img_image *im, const img_prep_params *p, img_tensor *out);
 /* Decode + preprocess; uses DCT scaling for JPEGs as p->dct_margin allows. */

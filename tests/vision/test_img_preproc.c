@@ -109,7 +109,36 @@ static void test_bytes_and_errors(void) {
     CHECK_EQ_I64(img_prep_image(&a, &p, &t), SV_ERR_INVALID_ARG);
 }
 
+/* Parameters read from the fixture mmproj GGUFs reproduce the models' pixel_values. */
+static void test_mmproj(void) {
+    img_prep_params p;
+    sv_status st = img_prep_params_from_mmproj(t_fixture("models/gemma3vl/mmproj-gemma3vl-F16.gguf"), &p);
+    CHECK_MSG(st == SV_OK, "%s", sv_errmsg());
+    CHECK(p.kind == IMG_PREP_GEMMA3 && p.image_size == 112 && p.mean[0] == 0.5f && p.std[2] == 0.5f);
+    CHECK(p.filter == IMG_FILTER_BILINEAR);
+    img_image m = load_rgb("models/gemma3vl/image.rgb", 112, 112);
+    img_tensor t;
+    CHECK(img_prep_image(&m, &p, &t) == SV_OK);
+    compare("models/gemma3vl/pixel_values.npy", &t, &p);
+    img_tensor_free(&t);
+    free(m.rgb);
+
+    st = img_prep_params_from_mmproj(t_fixture("models/qwen25vl/mmproj-qwen25vl-F16.gguf"), &p);
+    CHECK_MSG(st == SV_OK, "%s", sv_errmsg());
+    CHECK(p.kind == IMG_PREP_QWEN2VL && p.patch_size == 14 && p.merge_size == 2 && p.temporal_patch == 2);
+    CHECK(fabsf(p.mean[0] - 0.48145466f) < 1e-7f && fabsf(p.std[0] - 0.26862954f) < 1e-7f);
+    m = load_rgb("models/qwen25vl/image.rgb", 168, 112);
+    CHECK(img_prep_image(&m, &p, &t) == SV_OK);
+    compare("models/qwen25vl/pixel_values.npy", &t, &p);
+    img_tensor_free(&t);
+    free(m.rgb);
+    /* A text model has no clip.projector_type; a PNG is no GGUF. */
+    CHECK(img_prep_params_from_mmproj(t_fixture("models/qwen25vl/qwen25vl-F32.gguf"), &p) == SV_ERR_FORMAT);
+    CHECK(img_prep_params_from_mmproj(t_fixture("images/png_rgb.png"), &p) != SV_OK);
+}
+
 int main(void) {
+    RUN_TEST(test_mmproj);
     RUN_TEST(test_gemma3_hf);
     RUN_TEST(test_qwen_hf);
     RUN_TEST(test_smart_resize);
