@@ -46,6 +46,22 @@ static tensor_cpu active_cpu;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 
 #ifdef TENSOR_HAVE_X86
+#include <cpuid.h>
+
+/* CPUID, not __builtin_cpu_supports: clang's builtin does not know "f16c".
+ * The OS must also save the YMM registers (OSXSAVE + XCR0 bits 1 and 2). */
+static bool cpu_has_avx2_fma_f16c(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return false;
+    bool fma = c & (1u << 12), osxsave = c & (1u << 27), f16c = c & (1u << 29), avx = c & (1u << 28);
+    if (!(fma && osxsave && f16c && avx)) return false;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 6u) != 6u) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    return b & (1u << 5);
+}
+
 static void use_avx2(tensor_type_traits *t) {
     t[GGUF_TYPE_F32].vec_dot = tensor__vec_dot_f32_avx2;
     t[GGUF_TYPE_F16].to_float = tensor__to_float_f16_avx2;
@@ -79,9 +95,7 @@ static void init_traits(void) {
     cpu_available[TENSOR_CPU_GENERIC] = true;
     active_cpu = TENSOR_CPU_GENERIC;
 #ifdef TENSOR_HAVE_X86
-    __builtin_cpu_init();
-    if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") &&
-        __builtin_cpu_supports("f16c")) {
+    if (cpu_has_avx2_fma_f16c()) {
         memcpy(cpu_traits[TENSOR_CPU_AVX2], generic_traits, sizeof generic_traits);
         use_avx2(cpu_traits[TENSOR_CPU_AVX2]);
         cpu_available[TENSOR_CPU_AVX2] = true;

@@ -42,7 +42,7 @@ typedef struct {
  * from_float) but no vec_dot, and tensor_type_check refuses them as weights.
  *
  * Kernels are chosen once, at the first call: AVX2+FMA+F16C when the CPU has
- * them (__builtin_cpu_supports), else the portable C path. The environment
+ * them (CPUID, with the OS saving YMM state), else the portable C path. The environment
  * variable SOVA_CPU=generic, read once at that first call, forces the portable
  * path; any other value keeps the automatic choice. */
 const tensor_type_traits *tensor_type_get(tensor_type t);
