@@ -22,7 +22,7 @@ typedef enum {
  * packed panel (a multiple of every block size, 256 for the K-quants). */
 #define MM_MR 6
 #define MM_NR 16
-#define MM_KC 256
+#define MM_KC 512
 
 /* int8 activations of the GEMV_Q path, one token row of n_in values, laid out
  * as qs[n_in] (padded to 64 bytes), then d[n_in/32] and ds[n_in/32]: block b

@@ -160,20 +160,28 @@ static inline void transpose8x8(const float *src, size_t ss, float *dst, size_t 
 
 void mm__pack_weights_avx2(const cpu_matmul_args *a, int64_t o, int64_t k0, int64_t kc,
                            float *panel, float *tmp) {
+    const float *src = tmp;
+    size_t src_stride = MM_KC;
     const uint8_t *w = a->w;
-    for (int r = 0; r < MM_NR; r++) {
-        if (o + r < a->n_out)
-            mm__dequant_row_avx2(a->wtype, w + (size_t)(o + r) * a->w_row_bytes, k0, kc, tmp + r * MM_KC);
-        else
-            memset(tmp + r * MM_KC, 0, (size_t)kc * sizeof(float));
+    if (a->wtype == GGUF_TYPE_F32 && o + MM_NR <= a->n_out && a->w_row_bytes % sizeof(float) == 0) {
+        /* f32 rows need no conversion: transpose straight from the weights. */
+        src = (const float *)(const void *)(w + (size_t)o * a->w_row_bytes) + k0;
+        src_stride = a->w_row_bytes / sizeof(float);
+    } else {
+        for (int r = 0; r < MM_NR; r++) {
+            if (o + r < a->n_out)
+                mm__dequant_row_avx2(a->wtype, w + (size_t)(o + r) * a->w_row_bytes, k0, kc, tmp + r * MM_KC);
+            else
+                memset(tmp + r * MM_KC, 0, (size_t)kc * sizeof(float));
+        }
     }
     int64_t k = 0;
     for (; k + 8 <= kc; k += 8) {
-        transpose8x8(tmp + k, MM_KC, panel + k * MM_NR, MM_NR);
-        transpose8x8(tmp + 8 * MM_KC + k, MM_KC, panel + k * MM_NR + 8, MM_NR);
+        transpose8x8(src + k, src_stride, panel + k * MM_NR, MM_NR);
+        transpose8x8(src + 8 * src_stride + k, src_stride, panel + k * MM_NR + 8, MM_NR);
     }
     for (; k < kc; k++)
-        for (int r = 0; r < MM_NR; r++) panel[k * MM_NR + r] = tmp[r * MM_KC + k];
+        for (int r = 0; r < MM_NR; r++) panel[k * MM_NR + r] = src[(size_t)r * src_stride + k];
 }
 
 /* ---- the 6x16 kernel ------------------------------------------------------- */

@@ -1,0 +1,272 @@
+/* bench_matmul: CPU matmul speed per weight type next to baselines measured
+ * in the same run: STREAM-style copy/triad bandwidth (the GEMV ceiling) and
+ * OpenBLAS sgemm (the GEMM yardstick; for quantized weights, dequantize to
+ * f32 + sgemm). Weights rotate over enough copies to exceed the caches, so
+ * GEMV reads come from memory as in a real decode step.
+ *
+ *   bench_matmul [--threads N] [--types F16,Q8_0,...] [--reps N] [--no-gemv] [--no-gemm]
+ */
+#include <cblas.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/cpu/matmul.h"
+#include "base/threadpool.h"
+#include "base/timer.h"
+
+enum { MAX_TYPES = 16 };
+static const size_t COLD_BYTES = (size_t)512 << 20; /* 16x the L3: weights never stay cached */
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+static float frand(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((double)(rng >> 11) * 0x1p-53 * 2.0 - 1.0);
+}
+
+static void *xalloc(size_t n) {
+    void *p = aligned_alloc(64, (n + 63) & ~(size_t)63);
+    if (!p) {
+        fprintf(stderr, "bench_matmul: out of memory (%zu bytes)\n", n);
+        exit(1);
+    }
+    return p;
+}
+
+/* ---- STREAM-style bandwidth ----------------------------------------------- */
+
+typedef struct {
+    float *a, *b, *c;
+    size_t n;
+    int triad;
+} stream_job;
+
+static void stream_fn(void *ctx, int ith, int nth) {
+    const stream_job *j = ctx;
+    size_t lo = j->n * (size_t)ith / (size_t)nth, hi = j->n * (size_t)(ith + 1) / (size_t)nth;
+    if (j->triad)
+        for (size_t i = lo; i < hi; i++) j->a[i] = j->b[i] + 3.0f * j->c[i];
+    else
+        for (size_t i = lo; i < hi; i++) j->a[i] = j->b[i];
+}
+
+/* Best GB/s over reps; bytes counted as STREAM does (no write-allocate traffic). */
+static double stream_gbs(sv_pool *pool, int triad, int reps) {
+    size_t n = (size_t)64 << 20; /* 256 MiB per array */
+    stream_job j = {xalloc(n * 4), xalloc(n * 4), xalloc(n * 4), n, 0};
+    for (size_t i = 0; i < n; i++) j.a[i] = j.b[i] = j.c[i] = 1.0f;
+    j.triad = triad;
+    double best = 0;
+    for (int r = 0; r < reps + 1; r++) {
+        double t0 = sv_time_s();
+        sv_pool_run(pool, stream_fn, &j);
+        double dt = sv_time_s() - t0;
+        double gbs = (double)n * 4.0 * (triad ? 3.0 : 2.0) / dt * 1e-9;
+        if (r > 0 && gbs > best) best = gbs; /* the first pass faults the pages in */
+    }
+    free(j.a), free(j.b), free(j.c);
+    return best;
+}
+
+/* ---- matmul runs ----------------------------------------------------------- */
+
+typedef struct {
+    const cpu_matmul_args *a;
+    int pass;
+} mm_job;
+
+static void mm_fn(void *ctx, int ith, int nth) {
+    const mm_job *j = ctx;
+    if (j->pass == 0) cpu_matmul_prepare(j->a, ith, nth);
+    else cpu_matmul_compute(j->a, ith, nth);
+}
+
+static void run_matmul(sv_pool *pool, const cpu_matmul_args *a) {
+    mm_job j = {a, 0};
+    sv_pool_run(pool, mm_fn, &j);
+    j.pass = 1;
+    sv_pool_run(pool, mm_fn, &j);
+}
+
+/* n_out rows of type t: 64 distinct quantized rows tiled (the values do not
+ * matter for speed, and quantizing 58M values with the reference K-quant
+ * algorithm would take longer than the benchmark). */
+static uint8_t *make_weights(tensor_type t, int64_t n_out, int64_t n_in, size_t *row_bytes) {
+    const tensor_type_traits *tr = tensor_type_get(t);
+    *row_bytes = tensor_row_bytes(t, n_in);
+    uint8_t *w = xalloc((size_t)n_out * *row_bytes);
+    float *src = xalloc((size_t)n_in * sizeof(float));
+    int64_t distinct = n_out < 64 ? n_out : 64;
+    for (int64_t o = 0; o < distinct; o++) {
+        for (int64_t i = 0; i < n_in; i++) src[i] = frand();
+        tr->from_float(src, w + (size_t)o * *row_bytes, n_in);
+    }
+    for (int64_t o = distinct; o < n_out; o++)
+        memcpy(w + (size_t)o * *row_bytes, w + (size_t)(o % distinct) * *row_bytes, *row_bytes);
+    free(src);
+    return w;
+}
+
+static void bench_gemv(sv_pool *pool, tensor_type t, int64_t n_out, int64_t n_in, double triad, int reps) {
+    size_t rb;
+    uint8_t *w0 = make_weights(t, n_out, n_in, &rb);
+    size_t bytes = (size_t)n_out * rb;
+    int copies = (int)((COLD_BYTES + bytes - 1) / bytes);
+    if (copies < 2) copies = 2;
+    uint8_t **w = calloc((size_t)copies, sizeof *w);
+    w[0] = w0;
+    for (int c = 1; c < copies; c++) {
+        w[c] = xalloc(bytes);
+        memcpy(w[c], w0, bytes);
+    }
+    float *x = xalloc((size_t)n_in * sizeof(float)), *y = xalloc((size_t)n_out * sizeof(float));
+    for (int64_t i = 0; i < n_in; i++) x[i] = frand();
+    size_t ss = cpu_matmul_scratch_size(t, n_in, 1);
+    void *scratch = ss ? xalloc(ss) : NULL;
+    cpu_matmul_args a = {.wtype = t, .w_row_bytes = rb, .n_in = n_in, .n_out = n_out, .n_tokens = 1,
+                         .x = x, .x_row_stride = (size_t)n_in, .y = y, .y_row_stride = (size_t)n_out,
+                         .scratch = scratch};
+    /* Enough calls for ~0.2 s per rep at 20 GB/s. */
+    int calls = (int)(4e9 / (double)bytes);
+    if (calls < copies) calls = copies;
+    double best = 1e30;
+    for (int r = 0; r < reps + 1; r++) {
+        double t0 = sv_time_s();
+        for (int i = 0; i < calls; i++) {
+            a.w = w[i % copies];
+            run_matmul(pool, &a);
+        }
+        double dt = (sv_time_s() - t0) / calls;
+        if (r > 0 && dt < best) best = dt;
+    }
+    double gbs = (double)bytes / best * 1e-9;
+    printf("gemv  %-6s %5lldx%-5lld  %8.1f us  %6.1f GB/s  %5.1f%% of triad  %6.1f GFLOP/s\n",
+           gguf_type_name(t), (long long)n_out, (long long)n_in, best * 1e6, gbs, 100.0 * gbs / triad,
+           2.0 * (double)n_out * (double)n_in / best * 1e-9);
+    for (int c = 0; c < copies; c++) free(w[c]);
+    free(w), free(x), free(y), free(scratch);
+}
+
+typedef struct {
+    const tensor_type_traits *tr;
+    const uint8_t *w;
+    size_t rb;
+    float *wf;
+    int64_t n_out, n_in;
+} deq_job;
+
+static void deq_fn(void *ctx, int ith, int nth) {
+    const deq_job *j = ctx;
+    for (int64_t o = j->n_out * ith / nth; o < j->n_out * (ith + 1) / nth; o++)
+        j->tr->to_float(j->w + (size_t)o * j->rb, j->wf + (size_t)o * (size_t)j->n_in, j->n_in);
+}
+
+static double sgemm_s(const float *x, const float *wf, float *y, int64_t m, int64_t n, int64_t k) {
+    double t0 = sv_time_s();
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n, (blasint)k, 1.0f, x,
+                (blasint)k, wf, (blasint)k, 0.0f, y, (blasint)n);
+    return sv_time_s() - t0;
+}
+
+static void bench_gemm(sv_pool *pool, tensor_type t, int64_t m, int64_t n_out, int64_t n_in, int reps) {
+    size_t rb;
+    uint8_t *w = make_weights(t, n_out, n_in, &rb);
+    float *x = xalloc((size_t)m * (size_t)n_in * sizeof(float));
+    float *y = xalloc((size_t)m * (size_t)n_out * sizeof(float));
+    float *yb = xalloc((size_t)m * (size_t)n_out * sizeof(float));
+    float *wf = xalloc((size_t)n_out * (size_t)n_in * sizeof(float));
+    for (size_t i = 0; i < (size_t)m * (size_t)n_in; i++) x[i] = frand();
+    size_t ss = cpu_matmul_scratch_size(t, n_in, m);
+    void *scratch = ss ? xalloc(ss) : NULL;
+    cpu_matmul_args a = {.wtype = t, .w = w, .w_row_bytes = rb, .n_in = n_in, .n_out = n_out, .n_tokens = m,
+                         .x = x, .x_row_stride = (size_t)n_in, .y = y, .y_row_stride = (size_t)n_out,
+                         .scratch = scratch};
+    deq_job dj = {tensor_type_get(t), w, rb, wf, n_out, n_in};
+    double best_ours = 1e30, best_blas = 1e30, best_deq = 1e30;
+    for (int r = 0; r < reps + 1; r++) {
+        double t0 = sv_time_s();
+        run_matmul(pool, &a);
+        double ours = sv_time_s() - t0;
+        t0 = sv_time_s();
+        sv_pool_run(pool, deq_fn, &dj);
+        double deq = sv_time_s() - t0;
+        double blas = sgemm_s(x, wf, yb, m, n_out, n_in);
+        if (r == 0) continue; /* warm-up: page faults, OpenBLAS thread start */
+        if (ours < best_ours) best_ours = ours;
+        if (blas < best_blas) best_blas = blas;
+        if (deq + blas < best_deq) best_deq = deq + blas;
+    }
+    double max_diff = 0, max_ref = 0;
+    for (size_t i = 0; i < (size_t)m * (size_t)n_out; i++) {
+        double d = y[i] - yb[i];
+        if (d < 0) d = -d;
+        if (d > max_diff) max_diff = d;
+        if (yb[i] > max_ref) max_ref = yb[i];
+    }
+    double flop = 2.0 * (double)m * (double)n_out * (double)n_in;
+    bool is_f32 = t == GGUF_TYPE_F32;
+    printf("gemm  %-6s %lldx%lldx%lld  sova %7.1f ms %6.1f GFLOP/s | sgemm %7.1f ms %6.1f GFLOP/s | %s %7.1f ms"
+           " | sova/%s speed %.2fx  (max |diff| %.2g of %.2g)\n",
+           gguf_type_name(t), (long long)m, (long long)n_out, (long long)n_in, best_ours * 1e3,
+           flop / best_ours * 1e-9, best_blas * 1e3, flop / best_blas * 1e-9, is_f32 ? "copy+sgemm" : "deq+sgemm ",
+           best_deq * 1e3, is_f32 ? "sgemm" : "deq+sgemm", (is_f32 ? best_blas : best_deq) / best_ours, max_diff,
+           max_ref);
+    free(w), free(x), free(y), free(yb), free(wf), free(scratch);
+}
+
+static int parse_types(const char *list, tensor_type *out) {
+    int n = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *tok = strtok(buf, ","); tok && n < MAX_TYPES; tok = strtok(NULL, ",")) {
+        int t = gguf_type_from_name(tok);
+        if (t < 0 || tensor_type_check((tensor_type)t, "bench") != SV_OK ||
+            !tensor_type_get((tensor_type)t)->from_float) {
+            fprintf(stderr, "bench_matmul: type %s cannot be benchmarked\n", tok);
+            return -1;
+        }
+        out[n++] = (tensor_type)t;
+    }
+    return n;
+}
+
+int main(int argc, char **argv) {
+    int threads = 2, reps = 3;
+    bool gemv = true, gemm = true;
+    const char *types = "F16,Q8_0,Q4_0,Q4_K,Q6_K";
+    const char *gemm_types = "F32,F16,Q8_0,Q4_0,Q4_K";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--types") && i + 1 < argc) types = gemm_types = argv[++i];
+        else if (!strcmp(argv[i], "--no-gemv")) gemv = false;
+        else if (!strcmp(argv[i], "--no-gemm")) gemm = false;
+        else {
+            fprintf(stderr, "usage: bench_matmul [--threads N] [--reps N] [--types T,T,...] [--no-gemv] [--no-gemm]\n");
+            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
+        }
+    }
+    if (threads < 1 || reps < 1) return 2;
+    tensor_type tv[MAX_TYPES], tm[MAX_TYPES];
+    int ntv = parse_types(types, tv), ntm = parse_types(gemm_types, tm);
+    if (ntv < 0 || ntm < 0) return 2;
+    sv_pool *pool;
+    if (sv_pool_new(threads, &pool) != SV_OK) return 1;
+    openblas_set_num_threads(threads);
+    printf("kernels: %s, threads: %d (OpenBLAS: %d)\n", tensor_cpu_name(tensor_cpu_active()), threads,
+           openblas_get_num_threads());
+    double copy = stream_gbs(pool, 0, reps), triad = stream_gbs(pool, 1, reps);
+    printf("bandwidth: copy %.1f GB/s, triad %.1f GB/s\n", copy, triad);
+    if (gemv) {
+        const int64_t shapes[][2] = {{4096, 4096}, {14336, 4096}};
+        for (int s = 0; s < 2; s++)
+            for (int i = 0; i < ntv; i++) bench_gemv(pool, tv[i], shapes[s][0], shapes[s][1], triad, reps);
+    }
+    if (gemm)
+        for (int i = 0; i < ntm; i++) bench_gemm(pool, tm[i], 512, 4096, 4096, reps);
+    sv_pool_free(pool);
+    return 0;
+}
