@@ -20,8 +20,14 @@ struct sample_chain {
     int32_t *last;            /* [p.penalty_last_n] ring of accepted ids */
     size_t n_last, last_head;
     int32_t n_vocab;          /* 0 until the scratch below is reserved */
-    float *work;              /* [n_vocab] logits after bias and penalties */
-    int32_t *counts;          /* [n_vocab] all zero between calls */
+    /* Bias and penalties change few logits: rather than copying the whole
+     * row, the changed ones live in an overlay that the scans patch in. */
+    uint32_t *slot;           /* [n_vocab] overlay index + 1, 0 = untouched; all 0 between calls */
+    int32_t *ov_id;           /* [ov_cap] */
+    float *ov_logit;          /* [ov_cap] */
+    int32_t *ov_count;        /* [ov_cap] occurrences in the penalty window */
+    uint8_t *ov_seen;         /* [ov_cap] all 0 between calls */
+    size_t n_ov, ov_cap;
     sample_cand *cands;       /* [n_vocab] */
 };
 
@@ -88,15 +94,12 @@ static sv_status reserve_vocab(sample_chain *c, int32_t n_vocab) {
     size_t n = (size_t)n_vocab, bytes;
     if (sv_mul_size(n, sizeof(sample_cand), &bytes))
         return sv_error(SV_ERR_NOMEM, "sampler scratch for %d tokens overflows", n_vocab);
-    c->work = malloc(n * sizeof(float));
-    c->counts = calloc(n, sizeof(int32_t));
+    c->slot = calloc(n, sizeof *c->slot);
     c->cands = malloc(bytes);
-    if (!c->work || !c->counts || !c->cands) {
-        free(c->work);
-        free(c->counts);
+    if (!c->slot || !c->cands) {
+        free(c->slot);
         free(c->cands);
-        c->work = NULL;
-        c->counts = NULL;
+        c->slot = NULL;
         c->cands = NULL;
         return sv_error(SV_ERR_NOMEM, "no memory for sampler scratch (%d tokens)", n_vocab);
     }
@@ -128,6 +131,17 @@ sv_status sample_chain_new(const sample_params *params, sample_chain **out) {
             return sv_error(SV_ERR_NOMEM, "no memory for %d penalty tokens", params->penalty_last_n);
         }
     }
+    c->ov_cap = (size_t)params->n_logit_bias + (size_t)params->penalty_last_n;
+    if (c->ov_cap > 0) {
+        c->ov_id = malloc(c->ov_cap * sizeof *c->ov_id);
+        c->ov_logit = malloc(c->ov_cap * sizeof *c->ov_logit);
+        c->ov_count = malloc(c->ov_cap * sizeof *c->ov_count);
+        c->ov_seen = calloc(c->ov_cap, sizeof *c->ov_seen);
+        if (!c->ov_id || !c->ov_logit || !c->ov_count || !c->ov_seen) {
+            sample_chain_free(c);
+            return sv_error(SV_ERR_NOMEM, "no memory for %zu changed logits", c->ov_cap);
+        }
+    }
     c->seed = params->seed;
     if (c->seed == SAMPLE_SEED_RANDOM) {
         uint64_t st_mix = sv_time_ns() ^ (uint64_t)(uintptr_t)c;
@@ -147,8 +161,11 @@ void sample_chain_free(sample_chain *c) {
     if (!c) return;
     free(c->bias);
     free(c->last);
-    free(c->work);
-    free(c->counts);
+    free(c->slot);
+    free(c->ov_id);
+    free(c->ov_logit);
+    free(c->ov_count);
+    free(c->ov_seen);
     free(c->cands);
     free(c);
 }
@@ -183,29 +200,108 @@ static bool penalties_on(const sample_params *p) {
            (p->penalty_repeat != 1.0f || p->penalty_freq != 0.0f || p->penalty_present != 0.0f);
 }
 
-/* work = logits with bias and penalties applied; everything after reads work. */
-static void prepare_work(sample_chain *c, const float *logits, size_t n) {
-    float *w = c->work;
-    for (size_t i = 0; i < n; i++) w[i] = sanitize_logit(logits[i]);
-    for (int32_t i = 0; i < c->p.n_logit_bias; i++) {
-        size_t t = (size_t)c->bias[i].token;
-        w[t] = sanitize_logit(w[t] + c->bias[i].bias);
+static size_t overlay_add(sample_chain *c, const float *logits, int32_t id) {
+    if (c->slot[id] == 0) {
+        c->ov_id[c->n_ov] = id;
+        c->ov_logit[c->n_ov] = sanitize_logit(logits[id]);
+        c->ov_count[c->n_ov] = 0;
+        c->slot[id] = (uint32_t)++c->n_ov;
     }
-    if (penalties_on(&c->p)) {
-        sample_penalties(w, n, c->last, c->n_last, c->counts, c->p.penalty_repeat, c->p.penalty_freq,
-                         c->p.penalty_present);
-        for (size_t i = 0; i < c->n_last; i++) {
-            size_t t = (size_t)c->last[i];
-            if (t < n) w[t] = sanitize_logit(w[t]);
-        }
-    }
+    return c->slot[id] - 1;
 }
 
-static size_t fill_finite(sample_cand *cands, const float *w, size_t n) {
+/* The logits that bias (first, as llama.cpp's chain) and penalties change. */
+static void overlay_build(sample_chain *c, const float *logits) {
+    c->n_ov = 0;
+    for (int32_t i = 0; i < c->p.n_logit_bias; i++) {
+        size_t o = overlay_add(c, logits, c->bias[i].token);
+        c->ov_logit[o] = sanitize_logit(c->ov_logit[o] + c->bias[i].bias);
+    }
+    if (!penalties_on(&c->p)) return;
+    for (size_t i = 0; i < c->n_last; i++) {
+        /* Ids accepted before the vocabulary size was known may be out of it. */
+        if (c->last[i] >= c->n_vocab) continue;
+        c->ov_count[overlay_add(c, logits, c->last[i])]++;
+    }
+    for (size_t o = 0; o < c->n_ov; o++)
+        if (c->ov_count[o] > 0)
+            c->ov_logit[o] = sample_penalize(c->ov_logit[o], c->ov_count[o], c->p.penalty_repeat,
+                                             c->p.penalty_freq, c->p.penalty_present);
+}
+
+static void overlay_clear(sample_chain *c) {
+    for (size_t o = 0; o < c->n_ov; o++) c->slot[c->ov_id[o]] = 0;
+    c->n_ov = 0;
+}
+
+static size_t find_id(const sample_cand *a, size_t n, int32_t id) {
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (a[mid].id < id) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && a[lo].id == id ? lo : n;
+}
+
+/* Patches the overlay into candidates a[0..m) taken from the raw logits
+ * (ascending ids when by_id, else any order), adds changed tokens that are
+ * missing and drops those now at -INFINITY. Returns the new count; a has
+ * room for m + n_ov entries. */
+static size_t overlay_apply(sample_chain *c, sample_cand *a, size_t m, bool by_id) {
+    if (c->n_ov == 0) return m;
+    if (by_id) {
+        for (size_t o = 0; o < c->n_ov; o++) {
+            size_t i = find_id(a, m, c->ov_id[o]);
+            if (i < m) {
+                a[i].logit = c->ov_logit[o];
+                c->ov_seen[o] = 1;
+            }
+        }
+    } else {
+        for (size_t i = 0; i < m; i++) {
+            uint32_t s = c->slot[a[i].id];
+            if (s) {
+                a[i].logit = c->ov_logit[s - 1];
+                c->ov_seen[s - 1] = 1;
+            }
+        }
+    }
+    size_t n = m;
+    for (size_t o = 0; o < c->n_ov; o++) {
+        if (!c->ov_seen[o] && c->ov_logit[o] > -INFINITY)
+            a[n++] = (sample_cand){.id = c->ov_id[o], .logit = c->ov_logit[o]};
+        c->ov_seen[o] = 0;
+    }
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++)
+        if (a[i].logit > -INFINITY) a[w++] = a[i];
+    return w;
+}
+
+static size_t fill_finite(sample_cand *cands, const float *logits, size_t n) {
     size_t m = 0;
     for (size_t i = 0; i < n; i++)
-        if (w[i] > -INFINITY) cands[m++] = (sample_cand){.id = (int32_t)i, .logit = w[i]};
+        if (logits[i] > -INFINITY) cands[m++] = (sample_cand){.id = (int32_t)i, .logit = sanitize_logit(logits[i])};
     return m;
+}
+
+/* The candidates after bias, penalties and top-k. With a small k (greedy is
+ * k = 1) one scan of the raw row finds the k + n_ov best: an untouched token
+ * of the true top k has fewer than k untouched tokens and at most n_ov
+ * changed ones above it, so it is among them; patching and cutting to k then
+ * gives the exact answer without copying the row. */
+static void build_candidates(sample_chain *c, const float *logits, size_t n, size_t k, sample_cands *cur) {
+    cur->data = c->cands;
+    cur->sorted = false;
+    if (k > 0 && k + 2 * c->n_ov <= n / 8) {
+        size_t m = sample_top_k_scan(logits, n, k + c->n_ov, c->cands);
+        cur->n = overlay_apply(c, c->cands, m, false);
+        cur->sorted = c->n_ov == 0;
+    } else {
+        cur->n = overlay_apply(c, c->cands, fill_finite(c->cands, logits, n), true);
+    }
+    sample_top_k(cur, k);
 }
 
 int32_t sample_chain_sample(sample_chain *c, const float *logits, int32_t n_vocab) {
@@ -218,27 +314,17 @@ int32_t sample_chain_sample(sample_chain *c, const float *logits, int32_t n_voca
         return sv_error(SV_ERR_INVALID_ARG, "sampler set up for %d tokens got logits for %d", c->n_vocab, n_vocab);
     }
     const size_t n = (size_t)n_vocab;
-    prepare_work(c, logits, n);
-
-    if (c->p.temp <= 0.0f) {
-        size_t best = sample_argmax(c->work, n);
-        if (!(c->work[best] > -INFINITY)) return sv_error(SV_ERR_INVALID_ARG, "every logit is -inf or NaN");
-        return (int32_t)best;
-    }
-
+    const bool greedy = c->p.temp <= 0.0f;
     const size_t min_keep = c->p.min_keep > 1 ? (size_t)c->p.min_keep : 1;
-    sample_cands cur = {.data = c->cands};
-    size_t k = c->p.top_k > 0 ? (size_t)c->p.top_k : 0;
-    if (k > 0 && k < min_keep) k = min_keep;
-    if (k > 0 && k <= n / 8) {
-        /* Small k: one pass over the logits, no candidate array to fill. */
-        cur.n = sample_top_k_scan(c->work, n, k, c->cands);
-        cur.sorted = true;
-    } else {
-        cur.n = fill_finite(c->cands, c->work, n);
-        sample_top_k(&cur, k);
-    }
+    size_t k = greedy ? 1 : c->p.top_k > 0 ? (size_t)c->p.top_k : 0;
+    if (k > 0 && k < min_keep && !greedy) k = min_keep;
+
+    overlay_build(c, logits);
+    sample_cands cur;
+    build_candidates(c, logits, n, k, &cur);
+    overlay_clear(c);
     if (cur.n == 0) return sv_error(SV_ERR_INVALID_ARG, "every logit is -inf or NaN");
+    if (greedy) return cur.data[0].id;
 
     sample_typical(&cur, c->p.typical_p, min_keep);
     sample_top_p(&cur, c->p.top_p, min_keep);

@@ -4,6 +4,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <string.h>
 
 /* (key, id) ascending is the one order every partial sort below uses. */
 static inline bool cand_lt(const sample_cand *a, const sample_cand *b) {
@@ -212,59 +213,74 @@ size_t sample_pick(const sample_cands *c, double u) {
     return last;
 }
 
-size_t sample_argmax(const float *x, size_t n) {
-    size_t best = 0;
-    for (size_t i = 1; i < n; i++)
-        if (x[i] > x[best]) best = i;
-    return best;
+enum { SCAN_BLOCK = 16 };
+
+/* Whether any of x[0..SCAN_BLOCK) is > thr (false for NaN). Large-vocabulary
+ * scans spend almost all their time here, and compilers do not vectorise the
+ * plain loop (they keep the per-element branches), so it is written with the
+ * GCC/Clang vector extension: four 4-wide compares and ORs on any target. */
+#if defined(__GNUC__)
+typedef float scan_v4f __attribute__((vector_size(16)));
+typedef int32_t scan_v4i __attribute__((vector_size(16)));
+
+static inline bool block_any_gt(const float *x, float thr) {
+    scan_v4f a, b, c, d;
+    memcpy(&a, x, sizeof a);
+    memcpy(&b, x + 4, sizeof b);
+    memcpy(&c, x + 8, sizeof c);
+    memcpy(&d, x + 12, sizeof d);
+    const scan_v4f t = {thr, thr, thr, thr};
+    scan_v4i m = (a > t) | (b > t) | (c > t) | (d > t);
+    return (m[0] | m[1] | m[2] | m[3]) != 0;
 }
+#else
+static inline bool block_any_gt(const float *x, float thr) {
+    int any = 0;
+    for (int j = 0; j < SCAN_BLOCK; j++) any |= x[j] > thr;
+    return any != 0;
+}
+#endif
 
 /* The heap keeps the k best seen so far with the worst at its root (key =
  * -logit, max-heap): a new entry enters only when strictly above the worst
  * logit, since it has the higher id and so loses a tie. */
+static inline float clamp_inf(float v) { return v > FLT_MAX ? FLT_MAX : v; }
+
 size_t sample_top_k_scan(const float *x, size_t n, size_t k, sample_cand *out) {
-    enum { BLOCK = 16 };
     size_t h = 0, i = 0;
     for (; i < n && h < k; i++) {
         if (!(x[i] > -INFINITY)) continue;
-        out[h] = (sample_cand){.id = (int32_t)i, .logit = x[i], .key = -x[i]};
+        const float v = clamp_inf(x[i]);
+        out[h] = (sample_cand){.id = (int32_t)i, .logit = v, .key = -v};
         heap_sift_up(out, h++);
     }
     if (h == k) {
         float thr = -out[0].key;
         while (i < n) {
-            size_t end = i + BLOCK <= n ? i + BLOCK : n;
-            /* Most blocks hold nothing above the threshold; this test runs
-             * branch-free and vectorised, the slow path below rarely. */
-            int any = 0;
-            for (size_t j = i; j < end; j++) any |= x[j] > thr;
-            if (any) {
-                for (size_t j = i; j < end; j++) {
-                    if (x[j] > thr) {
-                        out[0] = (sample_cand){.id = (int32_t)j, .logit = x[j], .key = -x[j]};
-                        heap_sift_down(out, k, 0);
-                        thr = -out[0].key;
-                    }
+            /* The raw block test lets +INFINITY through to the exact test
+             * below, which compares the clamped value. */
+            if (i + SCAN_BLOCK <= n && !block_any_gt(x + i, thr)) {
+                i += SCAN_BLOCK;
+                continue;
+            }
+            size_t end = i + SCAN_BLOCK <= n ? i + SCAN_BLOCK : n;
+            for (; i < end; i++) {
+                const float v = clamp_inf(x[i]);
+                if (v > thr) {
+                    out[0] = (sample_cand){.id = (int32_t)i, .logit = v, .key = -v};
+                    heap_sift_down(out, k, 0);
+                    thr = -out[0].key;
                 }
             }
-            i = end;
         }
     }
     heap_sort(out, h);
     return h;
 }
 
-void sample_penalties(float *logits, size_t n_vocab, const int32_t *last, size_t n_last,
-                      int32_t *counts, float repeat, float freq, float present) {
-    for (size_t i = 0; i < n_last; i++)
-        if (last[i] >= 0 && (size_t)last[i] < n_vocab) counts[last[i]]++;
-    for (size_t i = 0; i < n_last; i++) {
-        int32_t t = last[i];
-        if (t < 0 || (size_t)t >= n_vocab || counts[t] == 0) continue;
-        float l = logits[t];
-        l = l <= 0.0f ? l * repeat : l / repeat;
-        l -= (float)counts[t] * freq + present;
-        logits[t] = l;
-        counts[t] = 0;
-    }
+float sample_penalize(float logit, int32_t count, float repeat, float freq, float present) {
+    float l = logit <= 0.0f ? logit * repeat : logit / repeat;
+    l -= (float)count * freq + present;
+    if (l != l) return -INFINITY;
+    return clamp_inf(l);
 }

@@ -58,22 +58,17 @@ void sample_temp(sample_cands *c, float t);
  * cumulative probabilities (sample_softmax must have run). */
 size_t sample_pick(const sample_cands *c, double u);
 
-/* Index of the largest x[i] (lowest index on ties); n > 0. */
-size_t sample_argmax(const float *x, size_t n);
-
 /* Writes the k (1 <= k <= n) largest entries of x[0..n) with their indices
- * into out[0..k), sorted like sample_sort; -INFINITY entries are never taken,
- * so it returns how many were written (< k when fewer are finite). One pass
- * over x with a k-entry heap: the fast top-k for large vocabularies. */
+ * into out[0..k), sorted like sample_sort. NaN counts as -INFINITY and
+ * +INFINITY as FLT_MAX; -INFINITY entries are never taken, so it returns how
+ * many were written (< k when fewer are finite). One pass over x with a
+ * k-entry heap: the fast top-k (and argmax, k = 1) for large vocabularies. */
 size_t sample_top_k_scan(const float *x, size_t n, size_t k, sample_cand *out);
 
-/* Repetition / frequency / presence penalties, as llama.cpp applies them, to
- * logits[0..n_vocab) for the tokens in last[0..n_last): for a token seen c > 0
- * times, a positive logit is divided by repeat and a non-positive one
- * multiplied by it, then c * freq + present is subtracted. Ids outside
- * [0, n_vocab) are ignored. counts[0..n_vocab) must be all zero on entry and
- * is all zero again on return. */
-void sample_penalties(float *logits, size_t n_vocab, const int32_t *last, size_t n_last,
-                      int32_t *counts, float repeat, float freq, float present);
+/* One token's logit after llama.cpp's repetition / frequency / presence
+ * penalties for a token seen count > 0 times: a positive logit is divided by
+ * repeat and a non-positive one multiplied by it, then count * freq + present
+ * is subtracted. NaN results become -INFINITY, overflow FLT_MAX. */
+float sample_penalize(float logit, int32_t count, float repeat, float freq, float present);
 
 #endif

@@ -1,3 +1,4 @@
+#include <float.h>
 #include <malloc.h>
 #include <math.h>
 #include <stdlib.h>
@@ -319,6 +320,88 @@ static void test_determinism(void) {
     sample_chain_free(c2);
 }
 
+/* Greedy and top-k with bias and penalties against a reference in the test
+ * that copies the row and edits it in place: covers the one-pass scan (large
+ * vocabulary) and the full fill (small one), NaN / inf logits and banned or
+ * forced tokens, over many random rows. */
+static void ref_modified(const float *l, int n, const sample_logit_bias *b, int nb, const int32_t *last, int n_last,
+                         float rep, float freq, float pres, float *out) {
+    for (int i = 0; i < n; i++) out[i] = l[i] != l[i] ? -INFINITY : l[i] > FLT_MAX ? FLT_MAX : l[i];
+    for (int i = 0; i < nb; i++) {
+        float v = out[b[i].token] + b[i].bias;
+        out[b[i].token] = v != v ? -INFINITY : v > FLT_MAX ? FLT_MAX : v;
+    }
+    for (int t = 0; t < n; t++) {
+        int cnt = 0;
+        for (int i = 0; i < n_last; i++) cnt += last[i] == t;
+        if (cnt == 0) continue;
+        float v = out[t] <= 0 ? out[t] * rep : out[t] / rep;
+        v -= (float)cnt * freq + pres;
+        out[t] = v != v ? -INFINITY : v > FLT_MAX ? FLT_MAX : v;
+    }
+}
+
+static void test_bias_penalties_against_reference(void) {
+    sample_rng r;
+    sample_rng_seed(&r, 99);
+    static float l[5000], m[5000];
+    const int sizes[] = {50, 5000};
+    for (int si = 0; si < 2; si++) {
+        const int n = sizes[si];
+        for (int trial = 0; trial < 40; trial++) {
+            sample_logit_bias b[6];
+            for (int i = 0; i < 6; i++) {
+                double u = sample_rng_uniform(&r);
+                b[i] = (sample_logit_bias){.token = (int32_t)(sample_rng_next(&r) % (uint64_t)n),
+                                           .bias = u < 0.2 ? -INFINITY : u < 0.3 ? 50.0f : (float)(u * 8 - 4)};
+            }
+            sample_params p = plain_params(trial, 0.0f);
+            p.logit_bias = b;
+            p.n_logit_bias = 6;
+            p.penalty_last_n = 16;
+            p.penalty_repeat = 1.0f + (float)sample_rng_uniform(&r);
+            p.penalty_freq = (float)sample_rng_uniform(&r);
+            p.penalty_present = (float)sample_rng_uniform(&r) * 2;
+            sample_chain *cg = make(&p);
+            p.temp = 1.0f;
+            p.top_k = 5;
+            sample_chain *ck = make(&p);
+            int32_t last[16];
+            int n_last = 0;
+            for (int step = 0; step < 20; step++) {
+                for (int i = 0; i < n; i++) {
+                    double u = sample_rng_uniform(&r);
+                    l[i] = u < 0.01 ? NAN : u < 0.02 ? -INFINITY : (u < 0.021 && step % 5 == 0) ? INFINITY : (float)(u * 10);
+                }
+                /* Recently accepted tokens get the top raw logits, so that the
+                 * penalties decide whether they stay on top. */
+                for (int i = 0; i < n_last; i++) l[last[i]] = 11.0f + 0.2f * (float)i;
+                ref_modified(l, n, b, 6, last, n_last, p.penalty_repeat, p.penalty_freq, p.penalty_present, m);
+                int best = -1;
+                for (int i = 0; i < n; i++)
+                    if (m[i] > -INFINITY && (best < 0 || m[i] > m[best])) best = i;
+                int32_t g = sample_chain_sample(cg, l, n);
+                CHECK_MSG(g == best, "n %d trial %d step %d: greedy %d, reference %d", n, trial, step, g, best);
+                /* Top-5: the drawn token must be one of the reference's 5 best. */
+                int32_t t = sample_chain_sample(ck, l, n);
+                int rank = 0;
+                for (int i = 0; t >= 0 && i < n; i++) rank += m[i] > m[t] || (m[i] == m[t] && i < t);
+                CHECK_MSG(t >= 0 && m[t] > -INFINITY && rank < 5, "n %d trial %d: top-k drew %d of rank %d", n, trial,
+                          t, rank);
+                int32_t acc = (int32_t)(sample_rng_next(&r) % (uint64_t)n);
+                CHECK(sample_chain_accept(cg, acc) == SV_OK && sample_chain_accept(ck, acc) == SV_OK);
+                if (n_last < 16) last[n_last++] = acc;
+                else {
+                    memmove(last, last + 1, 15 * sizeof *last);
+                    last[15] = acc;
+                }
+            }
+            sample_chain_free(cg);
+            sample_chain_free(ck);
+        }
+    }
+}
+
 /* After the first call a chain must not allocate: glibc's counters of bytes in
  * use and of mmap'd chunks stay put over many samples. */
 static void test_no_allocation_per_token(void) {
@@ -355,6 +438,7 @@ int main(void) {
     RUN_TEST(test_distributions);
     RUN_TEST(test_distribution_large_vocab);
     RUN_TEST(test_determinism);
+    RUN_TEST(test_bias_penalties_against_reference);
     RUN_TEST(test_no_allocation_per_token);
     return test_main_end();
 }

@@ -1,3 +1,4 @@
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -271,23 +272,37 @@ static void test_temp_and_pick(void) {
     CHECK_EQ_I64(sample_pick(&c, 0.9999999999), 2);
 }
 
-static void test_argmax(void) {
-    const float x[] = {1, 5, 2, 5, -INFINITY};
-    CHECK_EQ_I64(sample_argmax(x, 5), 1);
-    CHECK_EQ_I64(sample_argmax(x, 1), 0);
+/* The scan doubles as argmax (k = 1): lowest id on ties, NaN never, +inf as
+ * the largest float (so a lower id at FLT_MAX still wins the tie). */
+static void test_scan_argmax_and_specials(void) {
+    static float x[100];
+    sample_cand out[4];
+    for (int i = 0; i < 100; i++) x[i] = (float)(i % 10);
+    CHECK_EQ_I64(sample_top_k_scan(x, 100, 1, out), 1);
+    CHECK_EQ_I64(out[0].id, 9);
+    x[3] = NAN;
+    x[50] = NAN;
+    x[40] = FLT_MAX;
+    x[90] = INFINITY;
+    CHECK_EQ_I64(sample_top_k_scan(x, 100, 2, out), 2);
+    CHECK(out[0].id == 40 && out[1].id == 90 && out[1].logit == FLT_MAX);
+    for (int i = 0; i < 100; i++) x[i] = -INFINITY;
+    x[77] = NAN;
+    CHECK_EQ_I64(sample_top_k_scan(x, 100, 3, out), 0);
+    x[60] = -1.0f;
+    CHECK_EQ_I64(sample_top_k_scan(x, 100, 3, out), 1);
+    CHECK_EQ_I64(out[0].id, 60);
 }
 
-static void test_penalties(void) {
-    float l[] = {2.0f, -2.0f, 1.0f, 0.5f};
-    int32_t counts[4] = {0};
-    const int32_t last[] = {0, 0, 1, 7, -3};
-    sample_penalties(l, 4, last, 5, counts, 2.0f, 0.5f, 0.25f);
-    /* token 0 seen twice: 2 / 2 - (2 * 0.5 + 0.25) = -0.25;
-     * token 1 once: -2 * 2 - (0.5 + 0.25) = -4.75; ids 7 and -3 ignored. */
-    CHECK(l[0] == -0.25f);
-    CHECK(l[1] == -4.75f);
-    CHECK(l[2] == 1.0f && l[3] == 0.5f);
-    CHECK(counts[0] == 0 && counts[1] == 0 && counts[2] == 0 && counts[3] == 0);
+static void test_penalize(void) {
+    /* Seen twice, repeat 2, freq 0.5, present 0.25: 2 / 2 - (2 * 0.5 + 0.25). */
+    CHECK(sample_penalize(2.0f, 2, 2.0f, 0.5f, 0.25f) == -0.25f);
+    /* A negative logit is multiplied: -2 * 2 - (0.5 + 0.25). */
+    CHECK(sample_penalize(-2.0f, 1, 2.0f, 0.5f, 0.25f) == -4.75f);
+    CHECK(sample_penalize(0.0f, 1, 3.0f, 0.0f, 0.0f) == 0.0f);
+    CHECK(sample_penalize(-INFINITY, 3, 1.5f, 1.0f, 1.0f) == -INFINITY);
+    CHECK(sample_penalize(-INFINITY, 3, 1.5f, -INFINITY, 0.0f) == -INFINITY); /* NaN -> -inf */
+    CHECK(sample_penalize(FLT_MAX, 1, 1.0f, -FLT_MAX, 0.0f) == FLT_MAX);
 }
 
 int main(void) {
@@ -299,7 +314,7 @@ int main(void) {
     RUN_TEST(test_min_p);
     RUN_TEST(test_typical);
     RUN_TEST(test_temp_and_pick);
-    RUN_TEST(test_argmax);
-    RUN_TEST(test_penalties);
+    RUN_TEST(test_scan_argmax_and_specials);
+    RUN_TEST(test_penalize);
     return test_main_end();
 }
