@@ -55,6 +55,7 @@ static sv_status decode_still(const uint8_t *d, size_t n, const WebPBitstreamFea
     img_image *im = &out->frames[0];
     st = img_image_alloc(f->width, f->height, p->max_pixels, im);
     if (st) return st;
+    out->n = 1; /* from here the caller's img_frames_free releases the frame */
     size_t px = (size_t)f->width * (size_t)f->height;
     if (f->has_alpha) {
         uint8_t *rgba = malloc(px * 4);
@@ -68,7 +69,6 @@ static sv_status decode_still(const uint8_t *d, size_t n, const WebPBitstreamFea
     } else if (!WebPDecodeRGBInto(d, n, im->rgb, px * 3, f->width * 3)) {
         return sv_error(SV_ERR_FORMAT, "webp: corrupt or truncated image data");
     }
-    out->n = 1;
     return SV_OK;
 }
 
