@@ -173,7 +173,7 @@ static sv_status rd_array(cursor *c, gguf_value *v) {
     sv_status st = rd_u32(c, &et);
     if (st) return st;
     if (et >= GGUF_VT_COUNT) return fail_at(c, at, "unknown array element type %u", et);
-    if (et == GGUF_VT_ARRAY && c->depth >= MAX_NEST)
+    if (et == GGUF_VT_ARRAY && c->depth + 2 > MAX_NEST)
         return fail_at(c, at, "arrays nested deeper than %d levels", MAX_NEST);
     at = c->pos;
     uint64_t n;

@@ -105,7 +105,7 @@ static sv_status copy_value(gguf_writer *w, const gguf_value *src, gguf_value *d
     gguf_value_type et = src->v.arr.type;
     uint64_t n = src->v.arr.n;
     if ((unsigned)et >= GGUF_VT_COUNT) return sv_error(SV_ERR_INVALID_ARG, "unknown array element type %d", (int)et);
-    if (et == GGUF_VT_ARRAY && depth >= MAX_NEST)
+    if (et == GGUF_VT_ARRAY && depth + 2 > MAX_NEST)
         return sv_error(SV_ERR_INVALID_ARG, "arrays nested deeper than %d levels", MAX_NEST);
     size_t esz = gguf_value_type_size(et), bytes;
     if (sv_mul_size((size_t)n, esz ? esz : sizeof(gguf_value), &bytes) || n > SIZE_MAX)
