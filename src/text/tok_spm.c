@@ -81,18 +81,22 @@ sv_status tok__spm_encode(const tok_vocab *v, const char *text, size_t len, bool
     if (sv_mul_size(len + 1, 3, &cap)) return sv_error(SV_ERR_LIMIT, "text of %zu bytes", len);
     char *esc = malloc(cap);
     spm_state s = {0};
-    s.syms = malloc((cap / 3 + 1) * sizeof *s.syms);
-    s.heap = malloc(3 * (cap / 3 + 1) * sizeof *s.heap);
     sv_status st = SV_OK;
+    size_t n = 0;
+    if (esc) {
+        if (prefix_space) memcpy(esc + n, "\xE2\x96\x81", 3), n += 3;
+        for (size_t i = 0; i < len; i++) {
+            if (text[i] == ' ') memcpy(esc + n, "\xE2\x96\x81", 3), n += 3;
+            else esc[n++] = text[i];
+        }
+        /* Invalid UTF-8 can split an escaped space, so symbols are bounded
+         * by bytes, not characters; the heap holds at most 3 per symbol. */
+        s.syms = malloc((n + 1) * sizeof *s.syms);
+        s.heap = malloc(3 * (n + 1) * sizeof *s.heap);
+    }
     if (!esc || !s.syms || !s.heap) {
         st = sv_error(SV_ERR_NOMEM, "SPM buffers for %zu bytes", len);
         goto done;
-    }
-    size_t n = 0;
-    if (prefix_space) memcpy(esc + n, "\xE2\x96\x81", 3), n += 3;
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] == ' ') memcpy(esc + n, "\xE2\x96\x81", 3), n += 3;
-        else esc[n++] = text[i];
     }
     int ns = 0;
     for (size_t off = 0; off < n;) {
