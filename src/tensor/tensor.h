@@ -67,6 +67,8 @@ enum {
     TENSOR_FLAG_OUTPUT = 1u << 1, /* read by the caller after compute; never reused */
     TENSOR_FLAG_WEIGHT = 1u << 2, /* persistent memory owned by someone else */
     TENSOR_FLAG_PLANNED = 1u << 3, /* memory from the graph planner, replaced by the next plan */
+    TENSOR_FLAG_PINNED = 1u << 4,  /* place chosen by the caller, kept by the scheduler */
+    TENSOR_FLAG_COPY = 1u << 5,    /* scheduler's copy of src[0] on another backend */
 };
 
 struct backend_buffer; /* defined by src/backend/backend.h */

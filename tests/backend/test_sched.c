@@ -1,0 +1,270 @@
+/* Registry, buffers and the scheduler over two CPU backend instances that
+ * count as separate devices (each has private compute memory), so placement
+ * by weights, copies between devices, fallbacks and buffer reuse are
+ * exercised without a GPU. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backend/cpu/cpu.h"
+#include "backend/sched.h"
+#include "check.h"
+
+static void test_registry(void) {
+    CHECK(backend_dev_count() >= 1);
+    backend_device *d = backend_dev_by_name("cpu");
+    CHECK(d != NULL && d == backend_dev_get(0));
+    backend_dev_props p;
+    backend_dev_props_get(d, &p);
+    CHECK_STREQ(p.name, "CPU");
+    CHECK(p.kind == BACKEND_DEV_CPU);
+    backend *b;
+    CHECK(backend_dev_init(d, "threads=2", &b) == SV_OK);
+    CHECK_EQ_I64(backend_cpu_n_threads(b), 2);
+    CHECK(backend_is_cpu(b));
+    backend_free(b);
+    CHECK(backend_dev_init(d, "threads=x", &b) == SV_ERR_INVALID_ARG);
+    CHECK(backend_dev_init(d, "colour=blue", &b) == SV_ERR_INVALID_ARG);
+    CHECK(backend_register(backend_cpu_reg()) == SV_ERR_INVALID_ARG); /* already there */
+    static backend_reg future = {.version = BACKEND_API_VERSION + 1, .name = "FUTURE"};
+    CHECK(backend_register(&future) == SV_ERR_UNSUPPORTED);
+    CHECK(backend_dev_by_name("nope") == NULL);
+}
+
+static void test_buffers(void) {
+    backend *b;
+    CHECK(backend_cpu_new(1, &b) == SV_OK);
+    backend_buffer_type *bt = backend_get_buffer_type(b);
+    CHECK(backend_buft_is_host(bt));
+    CHECK(backend_buft_alignment(bt) >= 16);
+    sv_arena a;
+    sv_arena_init(&a, 0);
+    int64_t ne[2] = {5, 3};
+    tensor *t1 = tensor_new(&a, GGUF_TYPE_F32, 2, ne), *t2 = tensor_new(&a, GGUF_TYPE_F16, 2, ne);
+    tensor *ts[2] = {t1, t2};
+    backend_buffer *buf;
+    CHECK(backend_alloc_tensors(bt, ts, 2, &buf) == SV_OK);
+    CHECK(t1->buffer == buf && t2->buffer == buf);
+    CHECK(((uintptr_t)t2->data % backend_buft_alignment(bt)) == 0);
+    float in[15], out[15];
+    for (int i = 0; i < 15; i++) in[i] = (float)i * 0.5f;
+    CHECK(backend_tensor_set(t1, in, 0, sizeof in) == SV_OK);
+    CHECK(backend_tensor_get(t1, out, 0, sizeof out) == SV_OK);
+    CHECK(memcmp(in, out, sizeof in) == 0);
+    CHECK(backend_tensor_set(t1, in, 8, sizeof in) == SV_ERR_INVALID_ARG); /* past the end */
+    CHECK(backend_buffer_clear(buf, 0) == SV_OK);
+    CHECK(backend_tensor_get(t1, out, 0, 4) == SV_OK && out[0] == 0.0f);
+    static char host[256];
+    backend_buffer *wrapped;
+    CHECK(backend_cpu_buffer_from_ptr(host, sizeof host, &wrapped) == SV_OK);
+    CHECK(backend_tensor_place(t1, wrapped, 200) == SV_ERR_LIMIT);
+    CHECK(backend_tensor_place(t1, wrapped, 64) == SV_OK && t1->data == host + 64);
+    CHECK(backend_supports_buffer_type(b, wrapped->type)); /* shared host memory */
+    backend_event *ev;
+    CHECK(backend_event_new(b, &ev) == SV_ERR_UNSUPPORTED);
+    backend_buffer_free(wrapped);
+    backend_buffer_free(buf);
+    backend_buffer_free(NULL);
+    sv_arena_free(&a);
+    backend_free(b);
+}
+
+/* Weights w [n, n] of F32 in the given backend's private memory. */
+static tensor *make_weight(sv_arena *a, backend *b, int64_t n, float seed, backend_buffer **buf) {
+    int64_t ne[2] = {n, n};
+    tensor *w = tensor_new(a, GGUF_TYPE_F32, 2, ne);
+    w->flags |= TENSOR_FLAG_WEIGHT;
+    CHECK(backend_alloc_tensors(backend_get_buffer_type(b), &w, 1, buf) == SV_OK);
+    float *d = w->data;
+    for (int64_t i = 0; i < n * n; i++) d[i] = sinf(seed * (float)(i + 1)) * 0.3f;
+    return w;
+}
+
+enum { N = 16, T = 3 };
+
+static void reference(const float *w0, const float *w1, const float *x, double *y) {
+    for (int t = 0; t < T; t++) {
+        double h[N];
+        for (int o = 0; o < N; o++) {
+            double s = 0;
+            for (int i = 0; i < N; i++) s += (double)w0[o * N + i] * x[t * N + i];
+            h[o] = s / (1.0 + exp(-s));
+        }
+        for (int o = 0; o < N; o++) {
+            double s = 0;
+            for (int i = 0; i < N; i++) s += (double)w1[o * N + i] * h[i];
+            y[t * N + o] = s + x[t * N + o];
+        }
+    }
+}
+
+static tensor *build(graph *g, tensor *w0, tensor *w1, tensor **x, tensor **h) {
+    *x = graph_set_input(graph_new_tensor_2d(g, GGUF_TYPE_F32, N, T));
+    tensor_set_name(*x, "x");
+    *h = graph_silu(g, graph_mul_mat(g, w0, *x));
+    tensor_set_name(*h, "h");
+    tensor *y = graph_add(g, graph_mul_mat(g, w1, *h), *x);
+    graph_expand(g, y);
+    return y;
+}
+
+static void test_two_devices(void) {
+    backend *b[2];
+    CHECK(backend_cpu_new(2, &b[0]) == SV_OK);
+    CHECK(backend_cpu_new(1, &b[1]) == SV_OK);
+    sv_arena wa;
+    sv_arena_init(&wa, 0);
+    backend_buffer *wb0, *wb1;
+    tensor *w0 = make_weight(&wa, b[0], N, 0.7f, &wb0), *w1 = make_weight(&wa, b[1], N, 1.3f, &wb1);
+    backend_sched *s;
+    CHECK(backend_sched_new(b, 2, &s) == SV_OK);
+
+    float xin[N * T];
+    for (int i = 0; i < N * T; i++) xin[i] = cosf((float)i);
+    double want[N * T];
+    reference(w0->data, w1->data, xin, want);
+
+    for (int pin = 0; pin < 2; pin++) {
+        sv_arena ga;
+        sv_arena_init(&ga, 0);
+        graph *g;
+        CHECK(graph_new(&ga, 64, &g) == SV_OK);
+        tensor *x, *h;
+        tensor *y = build(g, w0, w1, &x, &h);
+        tensor *mm0 = h->src[0]; /* alloc rewires h->src[0] to a copy when h runs elsewhere */
+        if (pin) backend_sched_set_backend(s, h, 1);
+        CHECK(backend_sched_alloc(s, g) == SV_OK);
+        CHECK(backend_tensor_set(x, xin, 0, sizeof xin) == SV_OK);
+        CHECK(backend_sched_compute(s, g) == SV_OK);
+        /* Each matmul runs where its weights are; x is read on both devices. */
+        CHECK_EQ_I64(backend_sched_backend_of(s, mm0), 0);
+        CHECK(pin ? (h->src[0]->flags & TENSOR_FLAG_COPY) != 0 : h->src[0] == mm0);
+        CHECK_EQ_I64(backend_sched_backend_of(s, h), pin ? 1 : 0);
+        CHECK_EQ_I64(backend_sched_backend_of(s, y), 1);
+        CHECK_EQ_I64(backend_sched_n_splits(s), 2);
+        /* unpinned: h and x cross to device 1; pinned: h's input and x do */
+        CHECK_EQ_I64(backend_sched_n_copies(s), 2);
+        CHECK(backend_sched_buffer_size(s, 0) > 0 && backend_sched_buffer_size(s, 1) > 0);
+        float got[N * T];
+        CHECK(backend_tensor_get(y, got, 0, sizeof got) == SV_OK);
+        double e = 0;
+        for (int i = 0; i < N * T; i++) e = fmax(e, fabs(got[i] - want[i]));
+        /* f32 dots of 16 terms of size <= 0.3: rounding ~1e-6 */
+        CHECK_MSG(e < 1e-5, "pin %d: error %g", pin, e);
+        /* Computing the same graph again reuses the plan and gives the same result. */
+        CHECK(backend_sched_compute(s, g) == SV_OK);
+        float again[N * T];
+        CHECK(backend_tensor_get(y, again, 0, sizeof again) == SV_OK);
+        CHECK(memcmp(got, again, sizeof got) == 0);
+        sv_arena_free(&ga);
+    }
+    backend_sched_free(s);
+    backend_buffer_free(wb0);
+    backend_buffer_free(wb1);
+    sv_arena_free(&wa);
+    backend_free(b[0]);
+    backend_free(b[1]);
+}
+
+/* A backend that refuses MUL_MAT: the scheduler must fall back to the next. */
+static bool no_mul_mat(backend *b, const tensor *n) {
+    (void)b;
+    return n->op != TENSOR_OP_MUL_MAT;
+}
+
+static void test_fallback(void) {
+    backend *cpu;
+    CHECK(backend_cpu_new(1, &cpu) == SV_OK);
+    backend limited = *cpu;
+    limited.i.supports_op = no_mul_mat;
+    backend *list[2] = {&limited, cpu};
+    backend_sched *s;
+    CHECK(backend_sched_new(list, 2, &s) == SV_OK);
+    sv_arena ga;
+    sv_arena_init(&ga, 0);
+    graph *g;
+    CHECK(graph_new(&ga, 64, &g) == SV_OK);
+    tensor *w = graph_set_input(graph_new_tensor_2d(g, GGUF_TYPE_F32, 8, 4));
+    tensor *x = graph_set_input(graph_new_tensor_2d(g, GGUF_TYPE_F32, 8, 2));
+    tensor *sx = graph_scale(g, x, 2.0f);
+    tensor *y = graph_mul_mat(g, w, sx);
+    CHECK(graph_expand(g, y) == SV_OK);
+    CHECK(backend_sched_alloc(s, g) == SV_OK);
+    CHECK_EQ_I64(backend_sched_backend_of(s, sx), 0);
+    CHECK_EQ_I64(backend_sched_backend_of(s, y), 1);
+    float ones[32];
+    for (int i = 0; i < 32; i++) ones[i] = 1.0f;
+    CHECK(backend_tensor_set(w, ones, 0, sizeof ones) == SV_OK);
+    CHECK(backend_tensor_set(x, ones, 0, 16 * sizeof(float)) == SV_OK);
+    CHECK(backend_sched_compute(s, g) == SV_OK);
+    float out[8];
+    CHECK(backend_tensor_get(y, out, 0, sizeof out) == SV_OK);
+    CHECK(out[0] == 16.0f && out[7] == 16.0f);
+    sv_arena_free(&ga);
+
+    /* With only the limited backend nothing runs MUL_MAT. */
+    backend *only[1] = {&limited};
+    backend_sched *s1;
+    CHECK(backend_sched_new(only, 1, &s1) == SV_OK);
+    sv_arena_init(&ga, 0);
+    CHECK(graph_new(&ga, 16, &g) == SV_OK);
+    tensor *m = graph_mul_mat(g, graph_new_tensor_2d(g, GGUF_TYPE_F32, 8, 4), graph_new_tensor_2d(g, GGUF_TYPE_F32, 8, 2));
+    CHECK(graph_expand(g, m) == SV_OK);
+    CHECK(backend_sched_alloc(s1, g) == SV_ERR_UNSUPPORTED);
+    sv_arena_free(&ga);
+    backend_sched_free(s1);
+    backend_sched_free(s);
+    backend_free(cpu);
+}
+
+/* Decode-shaped graphs: reserve once for the largest, then many smaller
+ * graphs of one topology fit without growing; a larger one grows once. */
+static graph *chain(sv_arena *a, int64_t n_tok, tensor **in) {
+    graph *g;
+    CHECK(graph_new(a, 64, &g) == SV_OK);
+    *in = graph_set_input(graph_new_tensor_2d(g, GGUF_TYPE_F32, 64, n_tok));
+    tensor *t = *in;
+    for (int i = 0; i < 6; i++) t = graph_rms_norm(g, graph_silu(g, t), 1e-6f);
+    graph_expand(g, t);
+    return g;
+}
+
+static void test_reserve(void) {
+    backend *b;
+    CHECK(backend_cpu_new(1, &b) == SV_OK);
+    backend_sched *s;
+    CHECK(backend_sched_new(&b, 1, &s) == SV_OK);
+    sv_arena a;
+    sv_arena_init(&a, 0);
+    tensor *in;
+    CHECK(backend_sched_reserve(s, chain(&a, 32, &in)) == SV_OK);
+    size_t reserved = backend_sched_buffer_size(s, 0);
+    /* input + two live intermediates + the output of 64*32 floats, not 13 tensors */
+    CHECK(reserved <= 4 * 64 * 32 * sizeof(float));
+    for (int step = 0; step < 5; step++) {
+        sv_arena_reset(&a);
+        graph *g = chain(&a, 1, &in);
+        CHECK(backend_sched_alloc(s, g) == SV_OK);
+        float v[64];
+        for (int i = 0; i < 64; i++) v[i] = (float)(i - 32) / 8.0f;
+        CHECK(backend_tensor_set(in, v, 0, sizeof v) == SV_OK);
+        CHECK(backend_sched_compute(s, g) == SV_OK);
+    }
+    CHECK_EQ_I64(backend_sched_n_grows(s), 0);
+    CHECK_EQ_I64(backend_sched_buffer_size(s, 0), reserved);
+    sv_arena_reset(&a);
+    CHECK(backend_sched_alloc(s, chain(&a, 100, &in)) == SV_OK);
+    CHECK_EQ_I64(backend_sched_n_grows(s), 1);
+    sv_arena_free(&a);
+    backend_sched_free(s);
+    backend_free(b);
+}
+
+int main(void) {
+    RUN_TEST(test_registry);
+    RUN_TEST(test_buffers);
+    RUN_TEST(test_two_devices);
+    RUN_TEST(test_fallback);
+    RUN_TEST(test_reserve);
+    return test_main_end();
+}
