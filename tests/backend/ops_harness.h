@@ -40,8 +40,12 @@ static inline void h_end(op_ctx *c) {
     sv_arena_free(&c->arena);
 }
 
+/* An input that stays intact after compute (flagged as an output too, so the
+ * planner never hands its memory to a later node), for the references. */
 static inline tensor *h_input(op_ctx *c, tensor_type type, int64_t n0, int64_t n1, int64_t n2, int64_t n3) {
-    return graph_set_input(graph_new_tensor_4d(c->g, type, n0, n1, n2, n3));
+    tensor *t = graph_set_input(graph_new_tensor_4d(c->g, type, n0, n1, n2, n3));
+    if (t) t->flags |= TENSOR_FLAG_OUTPUT;
+    return t;
 }
 
 static inline char *h_at(const tensor *t, int64_t i0, int64_t i1, int64_t i2, int64_t i3) {
