@@ -2,6 +2,8 @@
  * id) so results never depend on the sort algorithm or the platform. */
 #include "sample/sample_ops.h"
 
+#include "sample/sample_vec.h"
+
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -76,43 +78,124 @@ static void select_first(sample_cand *a, size_t n, size_t m) {
     }
 }
 
-/* Orders a[0..n) by (key, id) only as far as needed: the smallest prefix
- * whose p sum to >= target with at least min_keep entries. Returns its length
- * (n when the target is never reached); that prefix is sorted. Chunks grow
- * geometrically, so a short nucleus costs O(n) and a long one O(n log n). */
-static size_t sorted_prefix_until(sample_cand *a, size_t n, double target, size_t min_keep) {
-    double cum = 0.0;
-    size_t done = 0, chunk = 64;
-    while (done < n) {
-        size_t m = chunk < n - done ? chunk : n - done;
-        select_first(a + done, n - done, m);
-        heap_sort(a + done, m);
-        for (size_t i = done; i < done + m; i++) {
-            cum += a[i].p;
-            if (cum >= target && i + 1 >= min_keep) return i + 1;
+/* Moves to a[0..m) the m smallest entries by (key, id), for the least m
+ * whose p sum to >= target (n when none), raised to min_keep; their order is
+ * unspecified. A quickselect that steers by mass instead of by count: each
+ * partition sums the smaller side and keeps the side holding the boundary, so
+ * the cost is O(n) expected whatever the size of the nucleus, and nothing is
+ * sorted but the last few dozen entries. a[0..hint) must hold the hint
+ * smallest entries (any order; 0: no hint): the search starts there. */
+static size_t select_mass(sample_cand *a, size_t n, size_t hint, double target, size_t min_keep) {
+    double cum = 0.0; /* mass of a[0..lo), the lo smallest entries */
+    size_t lo = 0, hi = hint > 0 && hint < n ? hint : n, m = n;
+    int budget = 64;
+    for (;;) {
+        if (hi - lo <= 32 || --budget == 0) {
+            heap_sort(a + lo, hi - lo);
+            for (; lo < hi; lo++)
+                if ((cum += a[lo].p) >= target) break;
+            if (lo < hi) {
+                m = lo + 1;
+                break;
+            }
+            if (hi == n) break;
+            /* Rounding: the sums said the boundary was inside [lo, hi), the
+             * running sum disagrees; everything past hi is larger, go on. */
+            hi = n;
+            budget = 64;
+            continue;
         }
-        done += m;
-        if (chunk < n) chunk *= 4;
+        size_t mid = lo + (hi - lo) / 2, last = hi - 1;
+        if (cand_lt(&a[mid], &a[lo])) cand_swap(&a[mid], &a[lo]);
+        if (cand_lt(&a[last], &a[lo])) cand_swap(&a[last], &a[lo]);
+        if (cand_lt(&a[last], &a[mid])) cand_swap(&a[last], &a[mid]);
+        cand_swap(&a[mid], &a[last]);
+        const sample_cand pivot = a[last];
+        size_t s = lo;
+        double left = 0.0;
+        for (size_t i = lo; i < last; i++)
+            if (cand_lt(&a[i], &pivot)) {
+                left += a[i].p;
+                cand_swap(&a[i], &a[s++]);
+            }
+        cand_swap(&a[s], &a[last]);
+        if (cum + left >= target) {
+            hi = s;
+        } else if (cum + left + a[s].p >= target) {
+            m = s + 1;
+            break;
+        } else {
+            cum += left + a[s].p;
+            lo = s + 1;
+        }
     }
-    return n;
+    if (m < min_keep) {
+        select_first(a, n, min_keep);
+        m = min_keep;
+    }
+    return m;
 }
 
 static void keys_from_logits(sample_cands *c) {
     for (size_t i = 0; i < c->n; i++) c->data[i].key = -c->data[i].logit;
 }
 
-void sample_softmax(sample_cands *c) {
+/* Largest logit of the candidates (-INFINITY when none). */
+static float max_logit(const sample_cands *c) {
+    const sample_cand *d = c->data;
+    size_t i = 0;
     float mx = -INFINITY;
-    for (size_t i = 0; i < c->n; i++)
-        if (c->data[i].logit > mx) mx = c->data[i].logit;
-    double sum = 0.0;
-    for (size_t i = 0; i < c->n; i++) {
-        float e = expf(c->data[i].logit - mx);
-        c->data[i].p = e;
-        sum += e;
+#if SAMPLE_VEC
+    sample_v4f m4 = sample_v4f_splat(-INFINITY);
+    for (; i + 4 <= c->n; i += 4) {
+        const sample_v4f x = {d[i].logit, d[i + 1].logit, d[i + 2].logit, d[i + 3].logit};
+        m4 = sample_v4f_max(m4, x);
     }
-    float inv = (float)(1.0 / sum);
-    for (size_t i = 0; i < c->n; i++) c->data[i].p *= inv;
+    for (int k = 0; k < 4; k++) mx = m4[k] > mx ? m4[k] : mx;
+#endif
+    for (; i < c->n; i++) mx = d[i].logit > mx ? d[i].logit : mx;
+    return mx;
+}
+
+/* Softmax; returns the normaliser sum(e^(l - mx)) and sets *mx_out. */
+static double softmax_z(sample_cands *c, float *mx_out) {
+    sample_cand *d = c->data;
+    const float mx = max_logit(c);
+    *mx_out = mx;
+    /* Partial sums of 64 terms (each <= 1) in float, in a fixed order, then
+     * added up in double. */
+    double sum = 0.0;
+    size_t i = 0;
+#if SAMPLE_VEC
+    const sample_v4f m4 = sample_v4f_splat(mx);
+    while (i + 64 <= c->n) {
+        sample_v4f acc = sample_v4f_splat(0.0f);
+        for (size_t end = i + 64; i < end; i += 4) {
+            const sample_v4f x = {d[i].logit, d[i + 1].logit, d[i + 2].logit, d[i + 3].logit};
+            const sample_v4f e = sample_v4f_exp_nonpos(x - m4);
+            d[i].p = e[0];
+            d[i + 1].p = e[1];
+            d[i + 2].p = e[2];
+            d[i + 3].p = e[3];
+            acc += e;
+        }
+        sum += (double)((acc[0] + acc[1]) + (acc[2] + acc[3]));
+    }
+#endif
+    float part = 0.0f;
+    for (; i < c->n; i++) {
+        d[i].p = sample_exp_nonpos(d[i].logit - mx);
+        part += d[i].p;
+    }
+    sum += part;
+    const float inv = (float)(1.0 / sum);
+    for (i = 0; i < c->n; i++) d[i].p *= inv;
+    return sum;
+}
+
+void sample_softmax(sample_cands *c) {
+    float mx;
+    (void)softmax_z(c, &mx);
 }
 
 void sample_sort(sample_cands *c) {
@@ -148,18 +231,29 @@ void sample_top_p(sample_cands *c, float p, size_t min_keep) {
         }
         return;
     }
+    /* Move the likely tokens to the front in rounds (logit >= max - 9.2,
+     * i.e. p >= 1e-4 p_max, then 1e-8, ...) until their mass reaches p: the
+     * nucleus lies among them, so the search starts there: a peaked
+     * distribution then looks at a few dozen tokens, not the vocabulary. */
+    const float mx = max_logit(c);
+    size_t front = 0;
+    double mass = 0.0;
+    for (float thr = mx - 9.2f; front < c->n && (mass < p || front < min_keep); thr -= 9.2f) {
+        for (size_t i = front; i < c->n; i++)
+            if (c->data[i].logit >= thr) {
+                mass += c->data[i].p;
+                cand_swap(&c->data[i], &c->data[front++]);
+            }
+        if (thr < -FLT_MAX) front = c->n;
+    }
     keys_from_logits(c);
-    c->n = sorted_prefix_until(c->data, c->n, p, min_keep);
-    c->sorted = true;
+    c->n = select_mass(c->data, c->n, front, p, min_keep);
 }
 
 void sample_min_p(sample_cands *c, float p, size_t min_keep) {
     if (min_keep < 1) min_keep = 1;
     if (p <= 0.0f || c->n <= min_keep) return;
-    float mx = -INFINITY;
-    for (size_t i = 0; i < c->n; i++)
-        if (c->data[i].logit > mx) mx = c->data[i].logit;
-    const float thr = mx + logf(p);
+    const float thr = max_logit(c) + logf(p);
     size_t keep = 0;
     for (size_t i = 0; i < c->n; i++) keep += c->data[i].logit >= thr;
     if (keep < min_keep) {
@@ -175,17 +269,17 @@ void sample_min_p(sample_cands *c, float p, size_t min_keep) {
 void sample_typical(sample_cands *c, float p, size_t min_keep) {
     if (min_keep < 1) min_keep = 1;
     if (p >= 1.0f || c->n <= min_keep) return;
-    sample_softmax(c);
+    float mx;
+    const double z = softmax_z(c, &mx);
+    /* -log p_i = mx + log z - l_i: no logarithm per token. */
+    const double nl0 = (double)mx + log(z);
     double h = 0.0;
-    for (size_t i = 0; i < c->n; i++) {
-        float pi = c->data[i].p;
-        if (pi > 0.0f) h -= (double)pi * log((double)pi);
-    }
-    for (size_t i = 0; i < c->n; i++) {
-        float pi = c->data[i].p;
-        c->data[i].key = pi > 0.0f ? (float)fabs(-log((double)pi) - h) : INFINITY;
-    }
-    c->n = sorted_prefix_until(c->data, c->n, p, min_keep);
+    for (size_t i = 0; i < c->n; i++)
+        if (c->data[i].p > 0.0f) h += (double)c->data[i].p * (nl0 - c->data[i].logit);
+    const float shift = (float)(nl0 - h);
+    for (size_t i = 0; i < c->n; i++)
+        c->data[i].key = c->data[i].p > 0.0f ? fabsf(shift - c->data[i].logit) : INFINITY;
+    c->n = select_mass(c->data, c->n, 0, p, min_keep);
     c->sorted = false;
 }
 
@@ -213,34 +307,6 @@ size_t sample_pick(const sample_cands *c, double u) {
     return last;
 }
 
-enum { SCAN_BLOCK = 16 };
-
-/* Whether any of x[0..SCAN_BLOCK) is > thr (false for NaN). Large-vocabulary
- * scans spend almost all their time here, and compilers do not vectorise the
- * plain loop (they keep the per-element branches), so it is written with the
- * GCC/Clang vector extension: four 4-wide compares and ORs on any target. */
-#if defined(__GNUC__)
-typedef float scan_v4f __attribute__((vector_size(16)));
-typedef int32_t scan_v4i __attribute__((vector_size(16)));
-
-static inline bool block_any_gt(const float *x, float thr) {
-    scan_v4f a, b, c, d;
-    memcpy(&a, x, sizeof a);
-    memcpy(&b, x + 4, sizeof b);
-    memcpy(&c, x + 8, sizeof c);
-    memcpy(&d, x + 12, sizeof d);
-    const scan_v4f t = {thr, thr, thr, thr};
-    scan_v4i m = (a > t) | (b > t) | (c > t) | (d > t);
-    return (m[0] | m[1] | m[2] | m[3]) != 0;
-}
-#else
-static inline bool block_any_gt(const float *x, float thr) {
-    int any = 0;
-    for (int j = 0; j < SCAN_BLOCK; j++) any |= x[j] > thr;
-    return any != 0;
-}
-#endif
-
 /* The heap keeps the k best seen so far with the worst at its root (key =
  * -logit, max-heap): a new entry enters only when strictly above the worst
  * logit, since it has the higher id and so loses a tie. */
@@ -259,11 +325,11 @@ size_t sample_top_k_scan(const float *x, size_t n, size_t k, sample_cand *out) {
         while (i < n) {
             /* The raw block test lets +INFINITY through to the exact test
              * below, which compares the clamped value. */
-            if (i + SCAN_BLOCK <= n && !block_any_gt(x + i, thr)) {
-                i += SCAN_BLOCK;
+            if (i + SAMPLE_SCAN_BLOCK <= n && !sample_block_any_gt(x + i, thr)) {
+                i += SAMPLE_SCAN_BLOCK;
                 continue;
             }
-            size_t end = i + SCAN_BLOCK <= n ? i + SCAN_BLOCK : n;
+            size_t end = i + SAMPLE_SCAN_BLOCK <= n ? i + SAMPLE_SCAN_BLOCK : n;
             for (; i < end; i++) {
                 const float v = clamp_inf(x[i]);
                 if (v > thr) {

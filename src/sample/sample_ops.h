@@ -34,10 +34,12 @@ void sample_sort(sample_cands *c);
  * k == 0 or k >= n keeps everything unchanged. */
 void sample_top_k(sample_cands *c, size_t k);
 
-/* Nucleus: keeps the smallest prefix, in descending probability, whose
- * probabilities (softmax of the current logits) sum to >= p, and at least
- * min_keep (>= 1) candidates. p >= 1 keeps everything. Leaves c sorted and p
- * holding the probabilities before the cut. Sorts only as far as needed. */
+/* Nucleus: keeps the smallest set of most probable candidates (softmax of
+ * the current logits, ties by id) whose probabilities sum to >= p, and at
+ * least min_keep (>= 1). p >= 1 keeps everything. Leaves p set to the
+ * probabilities before the cut. A sorted c stays sorted; otherwise the kept
+ * candidates are in an unspecified but deterministic order (no full sort:
+ * expected O(n) for any nucleus size). */
 void sample_top_p(sample_cands *c, float p, size_t min_keep);
 
 /* Keeps candidates whose probability is >= p * the highest probability
@@ -48,7 +50,7 @@ void sample_min_p(sample_cands *c, float p, size_t min_keep);
 /* Locally typical sampling (Meister et al. 2022): orders candidates by
  * |-log p_i - H| where H is the entropy, keeps the smallest such prefix whose
  * probabilities sum to >= p, and at least min_keep (>= 1). p >= 1 keeps
- * everything. The survivors are left in that typicality order (not sorted). */
+ * everything. The survivors are left in an unspecified, deterministic order. */
 void sample_typical(sample_cands *c, float p, size_t min_keep);
 
 /* Divides every logit by t (> 0), clamping overflow to the largest float. */

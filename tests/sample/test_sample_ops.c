@@ -6,6 +6,7 @@
 #include "check.h"
 #include "sample/sample_ops.h"
 #include "sample/sample_rng.h"
+#include "sample/sample_vec.h"
 
 static sample_cand buf[8192];
 static sample_cand ref[8192];
@@ -142,7 +143,11 @@ static void test_top_p_small(void) {
     sample_cands c = from_probs(p, 4);
     sample_top_p(&c, 0.75f, 1); /* 0.5 + 0.3 = 0.8 >= 0.75 */
     CHECK_EQ_I64(c.n, 2);
-    CHECK(c.data[0].id == 1 && c.data[1].id == 3);
+    CHECK(has_id(&c, 1) && has_id(&c, 3));
+    c = from_probs(p, 4);
+    sample_sort(&c);
+    sample_top_p(&c, 0.75f, 1); /* the sorted-input path: order kept */
+    CHECK(c.n == 2 && c.sorted && c.data[0].id == 1 && c.data[1].id == 3);
     c = from_probs(p, 4);
     sample_top_p(&c, 0.85f, 1); /* needs 0.95 */
     CHECK_EQ_I64(c.n, 3);
@@ -188,10 +193,33 @@ static void test_top_p_large(void) {
         /* The library sums float probabilities, the reference doubles: allow
          * the cut to move by one where the sum lands within rounding of p. */
         CHECK_MSG(c.n + 1 >= want && c.n <= want + 1, "top_p %g: kept %zu, reference %zu", (double)ps[t], c.n, want);
-        int same = 1;
-        for (size_t i = 0; i < c.n && i < want; i++) same &= c.data[i].id == ref[i].id;
-        CHECK_MSG(same, "top_p %g: kept set is not the reference prefix", (double)ps[t]);
+        static unsigned char kept[8000];
+        memset(kept, 0, sizeof kept);
+        for (size_t i = 0; i < c.n; i++) kept[c.data[i].id] = 1;
+        size_t missing = 0;
+        for (size_t i = 0; i < c.n && i < want; i++) missing += !kept[ref[i].id];
+        CHECK_MSG(missing == 0, "top_p %g: %zu tokens of the reference prefix missing", (double)ps[t], missing);
     }
+}
+
+/* min_keep above the nucleus on a large unsorted set: exactly the best 50. */
+static void test_top_p_min_keep_large(void) {
+    sample_rng r;
+    sample_rng_seed(&r, 12);
+    static float x[5000];
+    for (size_t i = 0; i < 5000; i++) x[i] = (float)(sample_rng_uniform(&r) * 3);
+    x[4321] = 40.0f; /* alone holds nearly all the mass */
+    for (size_t i = 0; i < 5000; i++) ref[i] = (sample_cand){.id = (int32_t)i, .logit = x[i]};
+    ref_sort(ref, 5000);
+    sample_cands c = from_logits(x, 5000);
+    sample_top_p(&c, 0.5f, 50);
+    CHECK_EQ_I64(c.n, 50);
+    size_t missing = 0;
+    for (size_t i = 0; i < 50; i++) missing += !has_id(&c, ref[i].id);
+    CHECK_EQ_I64(missing, 0);
+    c = from_logits(x, 5000);
+    sample_top_p(&c, 0.5f, 1);
+    CHECK(c.n == 1 && c.data[0].id == 4321);
 }
 
 static void test_min_p(void) {
@@ -305,14 +333,94 @@ static void test_penalize(void) {
     CHECK(sample_penalize(FLT_MAX, 1, 1.0f, -FLT_MAX, 0.0f) == FLT_MAX);
 }
 
+/* The samplers' own exp against libm over its whole range, and the vector
+ * form bit-identical to the scalar one. */
+static void test_exp(void) {
+    double worst = 0;
+    int same = 1;
+    for (int i = 0; i <= 200000; i++) {
+        float x = -87.0f * (float)i / 200000.0f;
+        double want = exp((double)x), got = sample_exp_nonpos(x);
+        double rel = fabs(got - want) / want;
+        if (rel > worst) worst = rel;
+#if SAMPLE_VEC
+        sample_v4f v = sample_v4f_exp_nonpos(sample_v4f_splat(x));
+        same &= v[0] == (float)got && v[3] == (float)got;
+#endif
+    }
+    CHECK_MSG(worst < 5e-7, "exp relative error %g", worst);
+    CHECK(same);
+    CHECK(sample_exp_nonpos(0.0f) == 1.0f);
+    CHECK(sample_exp_nonpos(-88.0f) == 0.0f);
+    CHECK(sample_exp_nonpos(-INFINITY) == 0.0f);
+#if SAMPLE_VEC
+    sample_v4f v = sample_v4f_exp_nonpos((sample_v4f){-INFINITY, -100.0f, 0.0f, -1.0f});
+    CHECK(v[0] == 0.0f && v[1] == 0.0f && v[2] == 1.0f && fabs(v[3] - exp(-1.0)) < 1e-7);
+#endif
+}
+
+/* Typical over a larger random set against a double-precision reference
+ * (libm logs, full sort by typicality). */
+static void test_typical_large(void) {
+    sample_rng r;
+    sample_rng_seed(&r, 21);
+    const size_t n = 3000;
+    static float x[3000];
+    static double key[3000];
+    static int order[3000];
+    const float ps[] = {0.2f, 0.7f, 0.95f};
+    for (int t = 0; t < 3; t++) {
+        for (size_t i = 0; i < n; i++) x[i] = (float)(sample_rng_uniform(&r) * 8);
+        double mx = -1e30, z = 0, h = 0;
+        for (size_t i = 0; i < n; i++) mx = x[i] > mx ? x[i] : mx;
+        for (size_t i = 0; i < n; i++) z += exp(x[i] - mx);
+        for (size_t i = 0; i < n; i++) {
+            double p = exp(x[i] - mx) / z;
+            h -= p * log(p);
+        }
+        for (size_t i = 0; i < n; i++) {
+            key[i] = fabs(-log(exp(x[i] - mx) / z) - h);
+            order[i] = (int)i;
+        }
+        for (size_t i = 1; i < n; i++) { /* insertion sort by key */
+            int v = order[i];
+            size_t j = i;
+            while (j > 0 && key[order[j - 1]] > key[v]) {
+                order[j] = order[j - 1];
+                j--;
+            }
+            order[j] = v;
+        }
+        size_t want = n;
+        double cum = 0;
+        for (size_t i = 0; i < n; i++) {
+            cum += exp(x[order[i]] - mx) / z;
+            if (cum >= ps[t]) {
+                want = i + 1;
+                break;
+            }
+        }
+        sample_cands c = from_logits(x, n);
+        sample_typical(&c, ps[t], 1);
+        /* Float keys may swap near-equal neighbours and move the cut by one. */
+        CHECK_MSG(c.n + 1 >= want && c.n <= want + 1, "typical %g: kept %zu, reference %zu", (double)ps[t], c.n, want);
+        size_t common = c.n < want ? c.n : want, missing = 0;
+        for (size_t i = 0; i + 2 < common; i++) missing += !has_id(&c, order[i]);
+        CHECK_MSG(missing == 0, "typical %g: %zu reference tokens missing", (double)ps[t], missing);
+    }
+}
+
 int main(void) {
     RUN_TEST(test_softmax);
     RUN_TEST(test_sort_and_top_k_ties);
     RUN_TEST(test_top_k_paths_agree);
     RUN_TEST(test_top_p_small);
     RUN_TEST(test_top_p_large);
+    RUN_TEST(test_top_p_min_keep_large);
     RUN_TEST(test_min_p);
     RUN_TEST(test_typical);
+    RUN_TEST(test_typical_large);
+    RUN_TEST(test_exp);
     RUN_TEST(test_temp_and_pick);
     RUN_TEST(test_scan_argmax_and_specials);
     RUN_TEST(test_penalize);
