@@ -29,6 +29,8 @@ static void hash_usage(FILE *f) {
             "  --all          xxh64, xxh3, sha1 and sha256\n"
             "  --uuid         UUIDv5 of the model data\n"
             "  --no-layer     only the whole-model lines\n"
+            "  --no-model     only the per-tensor lines (not in llama-gguf-hash): skips the\n"
+            "                 whole-model streams, which are sequential, so all threads hash tensors\n"
             "  -t N           threads (default: all cores)\n"
             "  -h, --help     this help\n");
 }
@@ -44,7 +46,7 @@ static gguf_file *open_or_fail(const char *cmd, const char *path) {
 
 int gguf_cmd_hash(int argc, char **argv) {
     unsigned algos = 0;
-    bool no_layer = false, uuid = false;
+    bool no_layer = false, no_model = false, uuid = false;
     int threads = 0;
     const char *path = NULL;
     for (int i = 1; i < argc; i++) {
@@ -62,6 +64,7 @@ int gguf_cmd_hash(int argc, char **argv) {
                      GGUF_HASH_BIT(GGUF_HASH_SHA256);
         else if (!strcmp(a, "--uuid")) uuid = true;
         else if (!strcmp(a, "--no-layer")) no_layer = true;
+        else if (!strcmp(a, "--no-model")) no_model = true;
         else if (!strcmp(a, "-t")) {
             if (!gguf_cmd_threads(i + 1 < argc ? argv[++i] : NULL, &threads)) {
                 fprintf(stderr, "sova gguf hash: -t needs a positive thread count\n");
@@ -81,11 +84,15 @@ int gguf_cmd_hash(int argc, char **argv) {
         hash_usage(stderr);
         return 2;
     }
+    if (no_layer && no_model) {
+        fprintf(stderr, "sova gguf hash: --no-layer and --no-model leave nothing to print\n");
+        return 2;
+    }
     if (!algos && !uuid) algos = GGUF_HASH_BIT(GGUF_HASH_XXH64);
     gguf_file *f = open_or_fail("hash", path);
     if (!f) return 1;
     gguf_hash_params p = {.tensor_algos = no_layer ? 0 : algos,
-                          .model_algos = algos | (uuid ? GGUF_HASH_BIT(GGUF_HASH_UUID) : 0u),
+                          .model_algos = (no_model ? 0u : algos) | (uuid ? GGUF_HASH_BIT(GGUF_HASH_UUID) : 0u),
                           .n_threads = threads,
                           .progress = true};
     gguf_hashes *h;
@@ -98,7 +105,7 @@ int gguf_cmd_hash(int argc, char **argv) {
             if (algos & GGUF_HASH_BIT(k_order[k]))
                 printf("%-8s  %s  %s:%s\n", gguf_hash_name(k_order[k]), h->tensor[i][k_order[k]], path,
                        gguf_tensor(f, i)->name);
-    for (size_t k = 0; k < sizeof k_order / sizeof *k_order; k++)
+    for (size_t k = 0; k < sizeof k_order / sizeof *k_order && !no_model; k++)
         if (algos & GGUF_HASH_BIT(k_order[k]))
             printf("%-8s  %s  %s\n", gguf_hash_name(k_order[k]), h->model[k_order[k]], path);
     if (uuid) printf("%-8s  %s  %s\n", "uuid", h->model[GGUF_HASH_UUID], path);

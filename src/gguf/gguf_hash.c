@@ -17,8 +17,8 @@ enum { CHUNK = 256 * 1024 };
 
 static const char *const k_names[GGUF_HASH_COUNT] = {"xxh64", "xxh3", "xxh128", "sha1", "sha256", "uuid"};
 
-/* Relative cost per byte, to start the longest jobs first. */
-static const unsigned k_cost[GGUF_HASH_COUNT] = {2, 1, 1, 6, 8, 6};
+/* Order in which whole-model streams start, slowest algorithm first. */
+static const int k_rank[GGUF_HASH_COUNT] = {3, 4, 5, 1, 0, 2};
 
 /* uuid.uuid5(uuid.NAMESPACE_URL, 'en.wikipedia.org/wiki/Llama.cpp'), the
  * namespace llama-gguf-hash uses for --uuid. */
@@ -125,9 +125,8 @@ static void hasher_free(hasher *h) {
 }
 
 typedef struct {
-    int64_t tensor; /* -1 for a whole-model stream */
+    int64_t tensor;      /* -1 for a whole-model stream */
     gguf_hash_algo algo; /* stream jobs only */
-    uint64_t cost;
 } job;
 
 typedef struct {
@@ -141,18 +140,33 @@ typedef struct {
     sv_progress progress;
 } run_ctx;
 
-static int cmp_cost(const void *a, const void *b) {
-    const job *x = a, *y = b;
-    if (x->cost != y->cost) return x->cost > y->cost ? -1 : 1;
-    return x->tensor < y->tensor ? -1 : x->tensor > y->tensor;
-}
-
 static void feed(run_ctx *c, hasher *hs, int nh, const gguf_tensor_info *t) {
     for (uint64_t off = 0; off < t->size; off += CHUNK) {
         size_t n = t->size - off < CHUNK ? (size_t)(t->size - off) : CHUNK;
         for (int k = 0; k < nh; k++) hasher_update(&hs[k], t->data + off, n);
         sv_progress_add(&c->progress, n * (uint64_t)nh);
     }
+}
+
+/* One thread: every hasher, stream and per-tensor, is fed each chunk while
+ * it is in cache, so the data is read from memory once. */
+static bool run_fused(run_ctx *c) {
+    hasher hs[2 * GGUF_HASH_COUNT];
+    int nt = 0, nm = 0;
+    bool ok = true;
+    for (int a = 0; a < GGUF_HASH_COUNT; a++)
+        if (c->p->tensor_algos & GGUF_HASH_BIT(a)) ok = hasher_init(&hs[nt++], (gguf_hash_algo)a) && ok;
+    for (int a = 0; a < GGUF_HASH_COUNT; a++)
+        if (c->p->model_algos & GGUF_HASH_BIT(a)) ok = hasher_init(&hs[nt + nm++], (gguf_hash_algo)a) && ok;
+    for (int k = 0; k < nt + nm && ok; k++) hasher_reset(&hs[k]);
+    for (int64_t i = 0; i < gguf_tensor_count(c->f) && ok; i++) {
+        for (int k = 0; k < nt; k++) hasher_reset(&hs[k]);
+        feed(c, hs, nt + nm, gguf_tensor(c->f, i));
+        for (int k = 0; k < nt; k++) hasher_hex(&hs[k], c->out->tensor[i][hs[k].algo]);
+    }
+    for (int k = nt; k < nt + nm && ok; k++) hasher_hex(&hs[k], c->out->model[hs[k].algo]);
+    for (int k = 0; k < nt + nm; k++) hasher_free(&hs[k]);
+    return ok;
 }
 
 static void worker(void *ctx, int ith, int nth) {
@@ -217,9 +231,9 @@ sv_status gguf_hash_file(const gguf_file *f, const gguf_hash_params *p, gguf_has
     }
     gguf_hashes *h = calloc(1, sizeof *h);
     run_ctx c = {.f = f, .p = p, .out = h};
-    unsigned tcost = 0, ntalg = 0, nmalg = 0;
+    unsigned ntalg = 0, nmalg = 0;
     for (int a = 0; a < GGUF_HASH_COUNT; a++) {
-        if (p->tensor_algos & GGUF_HASH_BIT(a)) tcost += k_cost[a], ntalg++;
+        if (p->tensor_algos & GGUF_HASH_BIT(a)) ntalg++;
         if (p->model_algos & GGUF_HASH_BIT(a)) nmalg++;
     }
     int64_t n_jobs = (ntalg ? nt : 0) + nmalg;
@@ -233,11 +247,14 @@ sv_status gguf_hash_file(const gguf_file *f, const gguf_hash_params *p, gguf_has
         gguf_hashes_free(h);
         return sv_error(SV_ERR_NOMEM, "out of memory");
     }
-    for (int a = 0; a < GGUF_HASH_COUNT; a++)
-        if (p->model_algos & GGUF_HASH_BIT(a)) c.jobs[c.n_jobs++] = (job){-1, (gguf_hash_algo)a, total * k_cost[a]};
-    for (int64_t i = 0; i < nt && ntalg; i++)
-        c.jobs[c.n_jobs++] = (job){i, GGUF_HASH_XXH64, gguf_tensor(f, i)->size * tcost};
-    qsort(c.jobs, (size_t)c.n_jobs, sizeof *c.jobs, cmp_cost);
+    /* Streams first, costliest first, each taken by its own thread; then
+     * tensors in file order, so that with few threads the per-tensor workers
+     * read the same region as the streams at about the same time and the
+     * second read of each byte comes from the shared cache, not memory. */
+    for (int r = 0; r < GGUF_HASH_COUNT; r++)
+        for (int a = 0; a < GGUF_HASH_COUNT; a++)
+            if ((p->model_algos & GGUF_HASH_BIT(a)) && k_rank[a] == r) c.jobs[c.n_jobs++] = (job){-1, (gguf_hash_algo)a};
+    for (int64_t i = 0; i < nt && ntalg; i++) c.jobs[c.n_jobs++] = (job){i, GGUF_HASH_XXH64};
     atomic_init(&c.next, 0);
     atomic_init(&c.failed, 0);
     sv_progress_init(&c.progress, "hashing", total * (ntalg + nmalg));
@@ -246,10 +263,14 @@ sv_status gguf_hash_file(const gguf_file *f, const gguf_hash_params *p, gguf_has
     int n_threads = p->n_threads > 0 ? p->n_threads : sv_cpu_count();
     if (n_threads > c.n_jobs) n_threads = c.n_jobs > 0 ? (int)c.n_jobs : 1;
     sv_pool *pool = NULL;
-    sv_status st = sv_pool_new(n_threads, &pool);
-    if (!st) {
+    sv_status st = SV_OK;
+    if (n_threads == 1) {
+        if (!run_fused(&c)) atomic_store(&c.failed, 1);
+    } else if (!(st = sv_pool_new(n_threads, &pool))) {
         sv_pool_run(pool, worker, &c);
         sv_pool_free(pool);
+    }
+    if (!st) {
         sv_progress_finish(&c.progress);
         if (atomic_load(&c.failed)) st = sv_error(SV_ERR_NOMEM, "out of memory for hash states");
     }

@@ -7,12 +7,15 @@
  * algorithms' canonical byte order (xxh64/xxh3 most significant byte first,
  * as xxhsum and llama-gguf-hash print them).
  *
- * Parallel plan: the model streams are inherently sequential, so each
- * whole-model algorithm is one job, and each tensor (all its per-tensor
- * algorithms fed from the same cache-hot chunk) is one job. Jobs are run
- * longest first by every thread pulling from a shared counter, so with N
- * threads the streams run on their own threads while the others share the
- * per-tensor work; the wall time approaches max(stream, total / N). */
+ * Parallel plan: a whole-model stream is inherently sequential, so each
+ * whole-model algorithm is one job for one thread, and each tensor (all its
+ * per-tensor algorithms fed from the same cache-hot chunk) is one job. The
+ * streams start first; the tensors follow in file order, so with few threads
+ * the per-tensor workers read the region the streams are reading and the
+ * second read of each byte hits the shared cache instead of memory. Wall time
+ * approaches max(slowest stream, total work / threads). With one thread all
+ * hashers are fed each chunk in a single pass over the data.
+ */
 #ifndef GGUF_MANIFEST_H
 #define GGUF_MANIFEST_H
 

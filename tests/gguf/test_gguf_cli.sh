@@ -19,6 +19,7 @@ done
 $S gguf no-such >/dev/null 2>&1; check test $? -eq 2
 $S gguf hash >/dev/null 2>&1; check test $? -eq 2
 $S gguf hash --bogus "$FX/models/llama/llama-F32.gguf" >/dev/null 2>&1; check test $? -eq 2
+$S gguf hash --no-layer --no-model "$FX/models/llama/llama-F32.gguf" >/dev/null 2>&1; check test $? -eq 2
 
 # tensor list as "name offset bytes" lines
 tensor_table() { $S gguf info --json --tensors "$1" | python3 -c '
@@ -63,6 +64,8 @@ for rel in models/llama/llama-Q4_K_M.gguf models/qwen25vl/mmproj-qwen25vl-F16.gg
   # default is xxh64; --no-layer keeps only the model line
   check test "$($S gguf hash "$F" | grep -c '^xxh64     ')" -eq $((n+1))
   check test "$($S gguf hash --no-layer --sha256 "$F")" = "$(printf '%-8s  %s  %s' sha256 "$(sha256sum "$T/all.bin" | cut -d' ' -f1)" "$F")"
+  # --no-model keeps only the per-tensor lines
+  $S gguf hash -t 2 --no-model --all --xxh128 "$F" | cmp -s - <(head -n $((n*5)) "$T/out.txt"); check test $? -eq 0
   # UUIDv5 over the namespace and the model data, computed by Python
   want_uuid=$(python3 -c '
 import hashlib,sys,uuid
