@@ -87,10 +87,8 @@ static bool host_is_host(backend_buffer_type *bt) {
     return true;
 }
 
-static const backend_buffer_type_i host_buft_i = {
-    .name = host_name, .alloc = host_alloc, .alignment = host_alignment, .is_host = host_is_host};
-
-static backend_buffer_type host_buft = {.i = host_buft_i};
+static backend_buffer_type host_buft = {
+    .i = {.name = host_name, .alloc = host_alloc, .alignment = host_alignment, .is_host = host_is_host}};
 
 backend_buffer_type *backend_cpu_host_buffer_type(void) {
     return &host_buft;
@@ -281,7 +279,7 @@ sv_status backend_cpu_new(int n_threads, backend **out) {
     }
     static int instances;
     snprintf(c->name, sizeof c->name, "CPU#%d", __atomic_fetch_add(&instances, 1, __ATOMIC_RELAXED));
-    c->buft = (backend_buffer_type){.i = host_buft_i, .dev = &cpu_device, .ctx = c->name};
+    c->buft = (backend_buffer_type){.i = host_buft.i, .dev = &cpu_device, .ctx = c->name};
     *b = (backend){.i = cpu_backend_i, .dev = &cpu_device, .ctx = c};
     *out = b;
     return SV_OK;

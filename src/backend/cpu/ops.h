@@ -72,7 +72,8 @@ typedef struct {
 
 const cpu_vec_fns *cpu_vec(void);
 const cpu_vec_fns *cpu_vec_generic(void);
-/* NULL when the CPU lacks AVX2+FMA+F16C or the build is not x86-64. */
+/* NULL when the build is not x86-64; callable only when the type traits
+ * report the AVX2 kernel set usable (tensor_type_get_cpu(.., TENSOR_CPU_AVX2)). */
 const cpu_vec_fns *cpu_vec_avx2(void);
 
 #endif

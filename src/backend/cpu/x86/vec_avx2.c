@@ -137,8 +137,5 @@ static const cpu_vec_fns avx2 = {
 };
 
 const cpu_vec_fns *cpu_vec_avx2(void) {
-    __builtin_cpu_init();
-    if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma") || !__builtin_cpu_supports("f16c"))
-        return NULL;
     return &avx2;
 }
