@@ -91,7 +91,10 @@ static_assert(sizeof(block_iq4_xs) == 136, "iq4_xs layout");
 /* The 16 IQ4_NL / IQ4_XS code points (non-linear, denser near zero). */
 extern const int8_t tensor__iq4nl_values[16];
 
-#define F16(h) tensor_f16_to_f32(h)
+/* f16 -> f32 by table for the portable kernels; filled before any traits
+ * are handed out, so every kernel reached through them may use it. */
+extern float tensor__f16_table[65536];
+#define F16(h) tensor__f16_table[(uint16_t)(h)]
 
 /* Kernels: tensor__<op>_<type>[_<path>]. Every path provides the same
  * signature as the traits slots. */

@@ -90,7 +90,10 @@ static void use_avx2(tensor_type_traits *t) {
 }
 #endif
 
+float tensor__f16_table[65536];
+
 static void init_traits(void) {
+    for (uint32_t h = 0; h < 65536; h++) tensor__f16_table[h] = tensor_f16_to_f32((uint16_t)h);
     memcpy(cpu_traits[TENSOR_CPU_GENERIC], generic_traits, sizeof generic_traits);
     cpu_available[TENSOR_CPU_GENERIC] = true;
     active_cpu = TENSOR_CPU_GENERIC;

@@ -79,7 +79,7 @@ void tensor__vec_dot_f32(int64_t n, float *s, const void *x, const void *y) {
 
 void tensor__to_float_f16(const void *src, float *dst, int64_t n) {
     const uint16_t *h = src;
-    for (int64_t i = 0; i < n; i++) dst[i] = tensor_f16_to_f32(h[i]);
+    for (int64_t i = 0; i < n; i++) dst[i] = F16(h[i]);
 }
 
 void tensor__from_float_f16(const float *src, void *dst, int64_t n) {
@@ -93,9 +93,9 @@ void tensor__vec_dot_f16(int64_t n, float *s, const void *x, const void *y) {
     float acc[8] = {0};
     int64_t i = 0;
     for (; i + 8 <= n; i += 8)
-        for (int k = 0; k < 8; k++) acc[k] += tensor_f16_to_f32(a[i + k]) * b[i + k];
+        for (int k = 0; k < 8; k++) acc[k] += F16(a[i + k]) * b[i + k];
     float sum = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
-    for (; i < n; i++) sum += tensor_f16_to_f32(a[i]) * b[i];
+    for (; i < n; i++) sum += F16(a[i]) * b[i];
     *s = sum;
 }
 

@@ -6,36 +6,47 @@
 #include "tensor/quant_impl.h"
 #include "tensor/x86/avx2_util.h"
 
-/* Scales for two adjacent 16-value groups: int16 lanes 0..7 get s0, 8..15 s1. */
-static inline __m256i scale_pair(int s0, int s1) {
-    return _mm256_set_m128i(_mm_set1_epi16((short)s1), _mm_set1_epi16((short)s0));
+/* Scales are kept in registers (built from 32-bit words, never stored and
+ * reloaded byte-wise, which would stall store forwarding) and broadcast with
+ * pshufb. s8 holds 8 int16 scales in both 128-bit lanes. */
+
+/* Lanes 0..7 get scale 2k, lanes 8..15 scale 2k+1 (two 16-value groups). */
+static inline __m256i scale_pair(__m256i s8, int k) {
+    const short lo = (short)(((4 * k + 1) << 8) | (4 * k)), hi = (short)(((4 * k + 3) << 8) | (4 * k + 2));
+    return _mm256_shuffle_epi8(s8, _mm256_set_m128i(_mm_set1_epi16(hi), _mm_set1_epi16(lo)));
 }
 
-/* sum_g sc[g] * bsums[g] over the 16 groups, exactly. */
-static inline int bsum_dot16(const int16_t bsums[16], const int8_t sc[16]) {
-    __m256i s = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)sc));
-    return avx2_hsum_epi32(_mm256_madd_epi16(s, avx2_load(bsums)));
+/* All lanes get scale j (one 32-value sub-block). */
+static inline __m256i scale_one(__m256i s8, int j) {
+    return _mm256_shuffle_epi8(s8, _mm256_set1_epi16((short)(((2 * j + 1) << 8) | (2 * j))));
+}
+
+static inline __m256i dup_lanes(__m128i v) { return _mm256_broadcastsi128_si256(v); }
+
+/* sum_g sc[g] * bsums[g] over the 16 groups (sc as 16 int8), exactly. */
+static inline int bsum_dot16(const int16_t bsums[16], __m128i sc) {
+    return avx2_hsum_epi32(_mm256_madd_epi16(_mm256_cvtepi8_epi16(sc), avx2_load(bsums)));
 }
 
 void tensor__vec_dot_q2_K_avx2(int64_t n, float *s, const void *x, const void *y) {
     const block_q2_K *a = x;
     const block_q8_K *b = y;
     const __m256i m3 = _mm256_set1_epi8(3);
+    const __m128i m4 = _mm_set1_epi8(0x0f);
     float sum = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++) {
-        int8_t mins[16];
-        for (int g = 0; g < 16; g++) mins[g] = (int8_t)(a[i].scales[g] >> 4);
-        int summs = bsum_dot16(b[i].bsums, mins);
+        __m128i raw = _mm_loadu_si128((const __m128i *)a[i].scales);
+        int summs = bsum_dot16(b[i].bsums, _mm_and_si128(_mm_srli_epi16(raw, 4), m4));
+        __m128i sc = _mm_and_si128(raw, m4);
         __m256i acc = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
+            __m256i s8 = dup_lanes(_mm_cvtepu8_epi16(h ? _mm_srli_si128(sc, 8) : sc));
             __m256i q2 = avx2_load(a[i].qs + 32 * h);
-            const uint8_t *sc = a[i].scales + 8 * h;
             const int8_t *q8 = b[i].qs + 128 * h;
             for (int k = 0; k < 4; k++) {
                 __m256i v = _mm256_and_si256(_mm256_srli_epi16(q2, 2 * k), m3);
                 __m256i p = _mm256_maddubs_epi16(v, avx2_load(q8 + 32 * k));
-                __m256i sp = scale_pair(sc[2 * k] & 0x0f, sc[2 * k + 1] & 0x0f);
-                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, sp));
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, scale_pair(s8, k)));
             }
         }
         float d = b[i].d * f16_to_f32_c(a[i].d), dmin = b[i].d * f16_to_f32_c(a[i].dmin);
@@ -44,16 +55,16 @@ void tensor__vec_dot_q2_K_avx2(int64_t n, float *s, const void *x, const void *y
     *s = sum;
 }
 
-/* The 16 Q3_K scales (bias removed) from their 12-byte packing. */
-static inline void q3k_scales(const uint8_t raw[12], int8_t out[16]) {
+/* The 16 Q3_K scales (bias removed) as int8, from their 12-byte packing. */
+static inline __m128i q3k_scales(const uint8_t raw[12]) {
     uint32_t w[3];
     memcpy(w, raw, 12);
     const uint32_t m4 = 0x0f0f0f0f, m2 = 0x03030303;
-    uint32_t s[4] = {(w[0] & m4) | ((w[2] & m2) << 4), (w[1] & m4) | (((w[2] >> 2) & m2) << 4),
-                     ((w[0] >> 4) & m4) | (((w[2] >> 4) & m2) << 4),
-                     ((w[1] >> 4) & m4) | (((w[2] >> 6) & m2) << 4)};
-    memcpy(out, s, 16);
-    for (int j = 0; j < 16; j++) out[j] = (int8_t)(out[j] - 32);
+    __m128i v = _mm_setr_epi32((int)((w[0] & m4) | ((w[2] & m2) << 4)),
+                               (int)((w[1] & m4) | (((w[2] >> 2) & m2) << 4)),
+                               (int)(((w[0] >> 4) & m4) | (((w[2] >> 4) & m2) << 4)),
+                               (int)(((w[1] >> 4) & m4) | (((w[2] >> 6) & m2) << 4)));
+    return _mm_sub_epi8(v, _mm_set1_epi8(32));
 }
 
 void tensor__vec_dot_q3_K_avx2(int64_t n, float *s, const void *x, const void *y) {
@@ -62,13 +73,13 @@ void tensor__vec_dot_q3_K_avx2(int64_t n, float *s, const void *x, const void *y
     const __m256i m3 = _mm256_set1_epi8(3), m1 = _mm256_set1_epi8(1);
     float sum = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++) {
-        int8_t sc[16];
-        q3k_scales(a[i].scales, sc);
+        __m128i sc = q3k_scales(a[i].scales);
         /* Quants are stored as q + 4 in [0, 8): subtract 4 * sum(sc * bsums). */
         int corr = bsum_dot16(b[i].bsums, sc);
         __m256i hm = avx2_load(a[i].hmask);
         __m256i acc = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
+            __m256i s8 = dup_lanes(_mm_cvtepi8_epi16(h ? _mm_srli_si128(sc, 8) : sc));
             __m256i q2 = avx2_load(a[i].qs + 32 * h);
             const int8_t *q8 = b[i].qs + 128 * h;
             for (int k = 0; k < 4; k++) {
@@ -76,7 +87,7 @@ void tensor__vec_dot_q3_K_avx2(int64_t n, float *s, const void *x, const void *y
                 __m256i hb = _mm256_and_si256(_mm256_srli_epi16(hm, 4 * h + k), m1);
                 __m256i v = _mm256_or_si256(lo, _mm256_slli_epi16(hb, 2));
                 __m256i p = _mm256_maddubs_epi16(v, avx2_load(q8 + 32 * k));
-                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, scale_pair(sc[8 * h + 2 * k], sc[8 * h + 2 * k + 1])));
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, scale_pair(s8, k)));
             }
         }
         int isum = avx2_hsum_epi32(acc) - 4 * corr;
@@ -85,21 +96,24 @@ void tensor__vec_dot_q3_K_avx2(int64_t n, float *s, const void *x, const void *y
     *s = sum;
 }
 
-/* Q4_K/Q5_K 6-bit scales and mins of the 8 sub-blocks. */
-static inline void k4_scales(const uint8_t q[12], uint8_t sc[8], uint8_t mn[8]) {
-    for (int j = 0; j < 4; j++) {
-        sc[j] = q[j] & 63;
-        mn[j] = q[j + 4] & 63;
-        sc[j + 4] = (uint8_t)((q[j + 8] & 0x0f) | ((q[j] >> 6) << 4));
-        mn[j + 4] = (uint8_t)((q[j + 8] >> 4) | ((q[j + 4] >> 6) << 4));
-    }
+/* Q4_K/Q5_K 6-bit scales (int16 lanes 0..7) and mins (lanes 8..15). */
+static inline __m256i k4_scales_mins(const uint8_t q[12]) {
+    uint32_t w[3];
+    memcpy(w, q, 12);
+    const uint32_t m6 = 0x3f3f3f3f, m4 = 0x0f0f0f0f, m2 = 0x03030303;
+    __m128i v = _mm_setr_epi32((int)(w[0] & m6), (int)((w[2] & m4) | (((w[0] >> 6) & m2) << 4)),
+                               (int)(w[1] & m6), (int)(((w[2] >> 4) & m4) | (((w[1] >> 6) & m2) << 4)));
+    return _mm256_cvtepu8_epi16(v);
 }
 
-/* sum_j mn[j] * (bsums[2j] + bsums[2j+1]). */
-static inline int k4_summs(const int16_t bsums[16], const uint8_t mn[8]) {
-    int8_t m16[16];
-    for (int j = 0; j < 8; j++) m16[2 * j] = m16[2 * j + 1] = (int8_t)mn[j];
-    return bsum_dot16(bsums, m16);
+/* sum_j mins[j] * (bsums[2j] + bsums[2j+1]). */
+static inline int k4_summs(const int16_t bsums[16], __m256i scales_mins) {
+    __m128i pairs = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)bsums),
+                                   _mm_loadu_si128((const __m128i *)(bsums + 8)));
+    __m128i p = _mm_madd_epi16(_mm256_extracti128_si256(scales_mins, 1), pairs);
+    p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0x4e));
+    p = _mm_add_epi32(p, _mm_shuffle_epi32(p, 0xb1));
+    return _mm_cvtsi128_si32(p);
 }
 
 void tensor__vec_dot_q4_K_avx2(int64_t n, float *s, const void *x, const void *y) {
@@ -109,8 +123,8 @@ void tensor__vec_dot_q4_K_avx2(int64_t n, float *s, const void *x, const void *y
     __m256 accf = _mm256_setzero_ps();
     float summ = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++) {
-        uint8_t sc[8], mn[8];
-        k4_scales(a[i].scales, sc, mn);
+        __m256i sm = k4_scales_mins(a[i].scales);
+        __m256i s8 = dup_lanes(_mm256_castsi256_si128(sm));
         const int8_t *q8 = b[i].qs;
         __m256i acc = _mm256_setzero_si256();
         for (int j = 0; j < 4; j++) {
@@ -118,12 +132,12 @@ void tensor__vec_dot_q4_K_avx2(int64_t n, float *s, const void *x, const void *y
             __m256i p0 = _mm256_maddubs_epi16(_mm256_and_si256(q4, m4), avx2_load(q8 + 64 * j));
             __m256i p1 = _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srli_epi16(q4, 4), m4),
                                               avx2_load(q8 + 64 * j + 32));
-            p0 = _mm256_madd_epi16(p0, _mm256_set1_epi16(sc[2 * j]));
-            p1 = _mm256_madd_epi16(p1, _mm256_set1_epi16(sc[2 * j + 1]));
+            p0 = _mm256_madd_epi16(p0, scale_one(s8, 2 * j));
+            p1 = _mm256_madd_epi16(p1, scale_one(s8, 2 * j + 1));
             acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
         }
         accf = _mm256_fmadd_ps(_mm256_set1_ps(b[i].d * f16_to_f32_c(a[i].d)), _mm256_cvtepi32_ps(acc), accf);
-        summ += b[i].d * f16_to_f32_c(a[i].dmin) * (float)k4_summs(b[i].bsums, mn);
+        summ += b[i].d * f16_to_f32_c(a[i].dmin) * (float)k4_summs(b[i].bsums, sm);
     }
     *s = avx2_hsum_ps(accf) - summ;
 }
@@ -135,8 +149,8 @@ void tensor__vec_dot_q5_K_avx2(int64_t n, float *s, const void *x, const void *y
     __m256 accf = _mm256_setzero_ps();
     float summ = 0.0f;
     for (int64_t i = 0; i < n / QK_K; i++) {
-        uint8_t sc[8], mn[8];
-        k4_scales(a[i].scales, sc, mn);
+        __m256i sm = k4_scales_mins(a[i].scales);
+        __m256i s8 = dup_lanes(_mm256_castsi256_si128(sm));
         const int8_t *q8 = b[i].qs;
         __m256i qh = avx2_load(a[i].qh);
         __m256i acc = _mm256_setzero_si256();
@@ -146,14 +160,13 @@ void tensor__vec_dot_q5_K_avx2(int64_t n, float *s, const void *x, const void *y
             __m256i h1 = _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 2 * j + 1), m1), 4);
             __m256i v0 = _mm256_or_si256(_mm256_and_si256(q4, m4), h0);
             __m256i v1 = _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(q4, 4), m4), h1);
-            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(v0, avx2_load(q8 + 64 * j)),
-                                           _mm256_set1_epi16(sc[2 * j]));
+            __m256i p0 = _mm256_madd_epi16(_mm256_maddubs_epi16(v0, avx2_load(q8 + 64 * j)), scale_one(s8, 2 * j));
             __m256i p1 = _mm256_madd_epi16(_mm256_maddubs_epi16(v1, avx2_load(q8 + 64 * j + 32)),
-                                           _mm256_set1_epi16(sc[2 * j + 1]));
+                                           scale_one(s8, 2 * j + 1));
             acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
         }
         accf = _mm256_fmadd_ps(_mm256_set1_ps(b[i].d * f16_to_f32_c(a[i].d)), _mm256_cvtepi32_ps(acc), accf);
-        summ += b[i].d * f16_to_f32_c(a[i].dmin) * (float)k4_summs(b[i].bsums, mn);
+        summ += b[i].d * f16_to_f32_c(a[i].dmin) * (float)k4_summs(b[i].bsums, sm);
     }
     *s = avx2_hsum_ps(accf) - summ;
 }
@@ -164,7 +177,7 @@ void tensor__vec_dot_q6_K_avx2(int64_t n, float *s, const void *x, const void *y
     const __m256i m4 = _mm256_set1_epi8(0x0f), m3 = _mm256_set1_epi8(3);
     __m256 accf = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
-        const int8_t *sc = a[i].scales;
+        __m128i sc = _mm_loadu_si128((const __m128i *)a[i].scales);
         /* Quants are stored as q + 32 in [0, 64): subtract 32 * sum(sc * bsums). */
         int corr = bsum_dot16(b[i].bsums, sc);
         __m256i acc = _mm256_setzero_si256();
@@ -172,6 +185,7 @@ void tensor__vec_dot_q6_K_avx2(int64_t n, float *s, const void *x, const void *y
             __m256i l0 = avx2_load(a[i].ql + 64 * h), l1 = avx2_load(a[i].ql + 64 * h + 32);
             __m256i qh = avx2_load(a[i].qh + 32 * h);
             const int8_t *q8 = b[i].qs + 128 * h;
+            __m256i s8 = dup_lanes(_mm_cvtepi8_epi16(h ? _mm_srli_si128(sc, 8) : sc));
             __m256i v[4];
             v[0] = _mm256_or_si256(_mm256_and_si256(l0, m4), _mm256_slli_epi16(_mm256_and_si256(qh, m3), 4));
             v[1] = _mm256_or_si256(_mm256_and_si256(l1, m4),
@@ -182,7 +196,7 @@ void tensor__vec_dot_q6_K_avx2(int64_t n, float *s, const void *x, const void *y
                                    _mm256_slli_epi16(_mm256_and_si256(_mm256_srli_epi16(qh, 6), m3), 4));
             for (int k = 0; k < 4; k++) {
                 __m256i p = _mm256_maddubs_epi16(v[k], avx2_load(q8 + 32 * k));
-                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, scale_pair(sc[8 * h + 2 * k], sc[8 * h + 2 * k + 1])));
+                acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, scale_pair(s8, k)));
             }
         }
         __m256i isum = _mm256_sub_epi32(acc, _mm256_setr_epi32(32 * corr, 0, 0, 0, 0, 0, 0, 0));
@@ -255,8 +269,10 @@ void tensor__from_float_q8_K_avx2(const float *src, void *dst, int64_t n) {
 void tensor__to_float_q4_K_avx2(const void *src, float *dst, int64_t n) {
     const block_q4_K *b = src;
     for (int64_t i = 0; i < n / QK_K; i++, dst += QK_K) {
-        uint8_t sc[8], mn[8];
-        k4_scales(b[i].scales, sc, mn);
+        uint16_t sc[8], mn[8];
+        __m256i sm = k4_scales_mins(b[i].scales);
+        _mm_storeu_si128((__m128i *)sc, _mm256_castsi256_si128(sm));
+        _mm_storeu_si128((__m128i *)mn, _mm256_extracti128_si256(sm, 1));
         float d = f16_to_f32_c(b[i].d), dmin = f16_to_f32_c(b[i].dmin);
         for (int j = 0; j < 8; j++) {
             __m256 dl = _mm256_set1_ps(d * (float)sc[j]), ml = _mm256_set1_ps(dmin * (float)mn[j]);

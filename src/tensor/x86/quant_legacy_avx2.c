@@ -8,24 +8,26 @@
 /* Accumulates d * (int32 lanes) into acc. */
 #define ACC_BLOCK(acc, d, isum) acc = _mm256_fmadd_ps(_mm256_set1_ps(d), _mm256_cvtepi32_ps(isum), acc)
 
+/* sum (q - 8) y = sum q y - 8 sum y: the nibbles stay unsigned for maddubs,
+ * which saves the sign juggling a signed x needs (both terms fit in int16). */
+static inline __m256i q4_0_dot(const block_q4_0 *a, const block_q8_0 *b) {
+    __m256i y = avx2_load(b->qs);
+    __m256i p = _mm256_sub_epi16(_mm256_maddubs_epi16(avx2_nibbles(a->qs), y),
+                                 _mm256_maddubs_epi16(_mm256_set1_epi8(8), y));
+    return _mm256_madd_epi16(p, _mm256_set1_epi16(1));
+}
+
 void tensor__vec_dot_q4_0_avx2(int64_t n, float *s, const void *x, const void *y) {
     const block_q4_0 *a = x;
     const block_q8_0 *b = y;
     const int64_t nb = n / QK4_0;
-    const __m256i off = _mm256_set1_epi8(8);
     __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
     int64_t i = 0;
     for (; i + 2 <= nb; i += 2) {
-        __m256i q0 = _mm256_sub_epi8(avx2_nibbles(a[i].qs), off);
-        __m256i q1 = _mm256_sub_epi8(avx2_nibbles(a[i + 1].qs), off);
-        ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d), avx2_dot_i8(q0, avx2_load(b[i].qs)));
-        ACC_BLOCK(acc1, f16_to_f32_c(a[i + 1].d) * f16_to_f32_c(b[i + 1].d),
-                  avx2_dot_i8(q1, avx2_load(b[i + 1].qs)));
+        ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d), q4_0_dot(&a[i], &b[i]));
+        ACC_BLOCK(acc1, f16_to_f32_c(a[i + 1].d) * f16_to_f32_c(b[i + 1].d), q4_0_dot(&a[i + 1], &b[i + 1]));
     }
-    for (; i < nb; i++) {
-        __m256i q0 = _mm256_sub_epi8(avx2_nibbles(a[i].qs), off);
-        ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d), avx2_dot_i8(q0, avx2_load(b[i].qs)));
-    }
+    for (; i < nb; i++) ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d), q4_0_dot(&a[i], &b[i]));
     *s = avx2_hsum_ps(_mm256_add_ps(acc0, acc1));
 }
 
