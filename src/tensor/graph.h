@@ -113,6 +113,10 @@ enum { TENSOR_ROPE_NORMAL = 0, TENSOR_ROPE_NEOX = 2, TENSOR_ROPE_MROPE = 8, TENS
 tensor *graph_rope(graph *g, tensor *a, tensor *pos, int n_dims, int mode, float freq_base, float freq_scale);
 tensor *graph_rope_multi(graph *g, tensor *a, tensor *pos, int n_dims, const int sections[4], int mode,
                          float freq_base, float freq_scale);
+/* NORMAL/NEOX with per-pair frequency factors (Llama 3.1's rope_freqs.weight):
+ * pair k turns by theta_k / freq_factors[k]; freq_factors F32 [n_dims/2]. */
+tensor *graph_rope_ext(graph *g, tensor *a, tensor *pos, tensor *freq_factors, int n_dims, int mode,
+                       float freq_base, float freq_scale);
 
 /* ---- heavy ops ---- */
 /* w [k, n, B2, B3] any supported weight type (rows contiguous), x F32

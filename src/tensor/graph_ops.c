@@ -262,6 +262,19 @@ tensor *graph_rope(graph *g, tensor *a, tensor *pos, int n_dims, int mode, float
     return graph_rope_multi(g, a, pos, n_dims, none, mode, freq_base, freq_scale);
 }
 
+tensor *graph_rope_ext(graph *g, tensor *a, tensor *pos, tensor *freq_factors, int n_dims, int mode,
+                       float freq_base, float freq_scale) {
+    CHECK_ARGS(g, a, pos);
+    if (freq_factors && (mode == TENSOR_ROPE_MROPE || mode == TENSOR_ROPE_VISION || n_dims <= 0 ||
+                         freq_factors->type != GGUF_TYPE_F32 || !tensor_is_contiguous(freq_factors) ||
+                         tensor_nelements(freq_factors) != n_dims / 2))
+        return graph__fail(g, SV_ERR_INVALID_ARG, "ROPE frequency factors %s for %d dims in mode %d",
+                           graph__shape(freq_factors), n_dims, mode);
+    tensor *t = graph_rope(g, a, pos, n_dims, mode, freq_base, freq_scale);
+    if (t) t->src[2] = freq_factors;
+    return t;
+}
+
 tensor *graph_mul_mat(graph *g, tensor *w, tensor *x) {
     CHECK_ARGS(g, w, x);
     const tensor_type_traits *tr = tensor_type_get(w->type);

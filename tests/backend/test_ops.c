@@ -213,7 +213,7 @@ static void test_soft_max(void) {
 /* ---- ROPE ---- */
 
 typedef struct {
-    tensor *a, *pos;
+    tensor *a, *pos, *ff;
     int n_dims, mode;
     int sect[4];
     float base, fscale;
@@ -246,15 +246,18 @@ static double ref_rope(void *p, int64_t i0, int64_t i1, int64_t i2, int64_t i3) 
         if (vision) expo = sector - start;
     }
     double theta = pos * r->fscale * pow(r->base, -2.0 * expo / (double)nd);
+    if (r->ff) theta /= h_get(r->ff, k, 0, 0, 0);
     double x = h_get(r->a, i0, i1, i2, i3), y = h_get(r->a, partner, i1, i2, i3);
     return first ? x * cos(theta) - y * sin(theta) : y * sin(theta) + x * cos(theta);
 }
 
-static tensor *rope_in, *rope_pos;
+static tensor *rope_in, *rope_pos, *rope_ff;
 
 static void fill_rope(void *arg) {
     (void)arg;
     h_fill(rope_in, 1.0f);
+    if (rope_ff)
+        for (int64_t i = 0; i < rope_ff->ne[0]; i++) h_put(rope_ff, i, 0, 0, 0, 1.0f + 7.0f * (float)(i % 3));
     for (int64_t i = 0; i < rope_pos->ne[0]; i++) h_put(rope_pos, i, 0, 0, 0, (float)((i * 37) % 300));
 }
 
@@ -279,7 +282,10 @@ static void test_rope(void) {
                 rope_pos = h_input(&c, GGUF_TYPE_I32, n_tok * (multi ? 4 : 1), 1, 1, 1);
                 r.a = a;
                 r.pos = rope_pos;
-                tensor *out = graph_rope_multi(c.g, a, rope_pos, r.n_dims, r.sect, mode, r.base, r.fscale);
+                /* frequency factors (Llama 3.1) with the single-section modes, partial rotation */
+                rope_ff = r.ff = !multi && partial ? h_input(&c, GGUF_TYPE_F32, r.n_dims / 2, 1, 1, 1) : NULL;
+                tensor *out = multi ? graph_rope_multi(c.g, a, rope_pos, r.n_dims, r.sect, mode, r.base, r.fscale)
+                                    : graph_rope_ext(c.g, a, rope_pos, r.ff, r.n_dims, mode, r.base, r.fscale);
                 if (h_run(&c, out, fill_rope, NULL)) {
                     /* positions up to 300: theta up to 300 rad, where float sin/cos argument rounding is ~3e-5 */
                     double e = h_max_err(out, ref_rope, &r);

@@ -241,10 +241,18 @@ static void test_reserve(void) {
     size_t reserved = backend_sched_buffer_size(s, 0);
     /* input + two live intermediates + the output of 64*32 floats, not 13 tensors */
     CHECK(reserved <= 4 * 64 * 32 * sizeof(float));
+    /* One topology gives one layout every step (what CUDA graph replay needs). */
+    ptrdiff_t layout[16] = {0};
     for (int step = 0; step < 5; step++) {
         sv_arena_reset(&a);
         graph *g = chain(&a, 1, &in);
         CHECK(backend_sched_alloc(s, g) == SV_OK);
+        CHECK(g->n_nodes <= 16);
+        for (int i = 0; i < g->n_nodes && i < 16; i++) {
+            ptrdiff_t off = (char *)g->nodes[i]->data - (char *)in->data;
+            if (step == 0) layout[i] = off;
+            else CHECK_EQ_I64(off, layout[i]);
+        }
         float v[64];
         for (int i = 0; i < 64; i++) v[i] = (float)(i - 32) / 8.0f;
         CHECK(backend_tensor_set(in, v, 0, sizeof v) == SV_OK);

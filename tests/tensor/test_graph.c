@@ -130,6 +130,10 @@ static void test_builder_shapes(void) {
     CHECK(graph_rope(g, hq, pos, 16, TENSOR_ROPE_NEOX, 10000.0f, 1.0f) != NULL);
     CHECK(graph_rope(g, hq, pos, 18, TENSOR_ROPE_NEOX, 10000.0f, 1.0f) == NULL);
     g->status = SV_OK;
+    tensor *ff = graph_new_tensor_1d(g, GGUF_TYPE_F32, 8);
+    CHECK(graph_rope_ext(g, hq, pos, ff, 16, TENSOR_ROPE_NORMAL, 5e5f, 1.0f) != NULL);
+    CHECK(graph_rope_ext(g, hq, pos, ff, 12, TENSOR_ROPE_NORMAL, 5e5f, 1.0f) == NULL); /* 8 factors, 6 pairs */
+    g->status = SV_OK;
     int sect[4] = {2, 3, 3, 0};
     CHECK(graph_rope_multi(g, hq, pos, 16, sect, TENSOR_ROPE_MROPE, 1e4f, 1.0f) == NULL); /* needs 4*n pos */
     g->status = SV_OK;

@@ -27,6 +27,7 @@ void cpu_op_rope(const cpu_params *p, tensor *dst) {
     float base = tensor_get_param_f32(dst, 2), fscale = tensor_get_param_f32(dst, 3);
     const int32_t *sect = &dst->params[4];
     const int32_t *posv = pos->data;
+    const float *ff = dst->src[2] ? dst->src[2]->data : NULL;
     int64_t n_tok = a->ne[2], d = a->ne[0];
     float theta_scale = powf(base, -2.0f / (float)n_dims);
     int64_t n_pairs = mode == TENSOR_ROPE_VISION ? n_dims : n_dims / 2;
@@ -62,6 +63,7 @@ void cpu_op_rope(const cpu_params *p, tensor *dst) {
                 }
             }
             float theta = pk * fscale * tp;
+            if (ff) theta /= ff[k];
             theta_pow *= theta_scale;
             float c = cosf(theta), s = sinf(theta);
             int64_t i0, i1;
