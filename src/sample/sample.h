@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "base/status.h"
+#include "sample/sample_ops.h"
 
 /* Seed value asking for a seed drawn from the clock; sample_chain_seed tells
  * which one was used. */
@@ -64,6 +65,13 @@ int32_t sample_chain_sample(sample_chain *chain, const float *logits, int32_t n_
 /* Records a token (generated or from the prompt) for the penalties.
  * SV_ERR_INVALID_ARG for a negative id or one >= a known n_vocab. */
 sv_status sample_chain_accept(sample_chain *chain, int32_t id);
+
+/* The candidates that the last sample_chain_sample drew from, with their
+ * final probabilities (after every filter and the temperature), in no
+ * particular order; after a greedy pick, the one token with p = 1. For
+ * reporting log-probabilities of alternatives. Valid until the next sample
+ * or free; *n = 0 before the first successful sample. */
+const sample_cand *sample_chain_candidates(const sample_chain *chain, size_t *n);
 
 /* Forgets accepted tokens and restarts the random stream from the seed. */
 void sample_chain_reset(sample_chain *chain);

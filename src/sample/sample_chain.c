@@ -29,6 +29,7 @@ struct sample_chain {
     uint8_t *ov_seen;         /* [ov_cap] all 0 between calls */
     size_t n_ov, ov_cap;
     sample_cand *cands;       /* [n_vocab] */
+    size_t n_cands;           /* candidates of the last sample */
 };
 
 sample_params sample_default_params(void) {
@@ -305,6 +306,7 @@ static void build_candidates(sample_chain *c, const float *logits, size_t n, siz
 }
 
 int32_t sample_chain_sample(sample_chain *c, const float *logits, int32_t n_vocab) {
+    c->n_cands = 0;
     if (!logits || n_vocab <= 0)
         return sv_error(SV_ERR_INVALID_ARG, "sampling needs logits and n_vocab > 0 (got %d)", n_vocab);
     if (c->n_vocab == 0) {
@@ -324,7 +326,11 @@ int32_t sample_chain_sample(sample_chain *c, const float *logits, int32_t n_voca
     build_candidates(c, logits, n, k, &cur);
     overlay_clear(c);
     if (cur.n == 0) return sv_error(SV_ERR_INVALID_ARG, "every logit is -inf or NaN");
-    if (greedy) return cur.data[0].id;
+    if (greedy) {
+        cur.data[0].p = 1.0f;
+        c->n_cands = 1;
+        return cur.data[0].id;
+    }
 
     sample_typical(&cur, c->p.typical_p, min_keep);
     sample_top_p(&cur, c->p.top_p, min_keep);
@@ -332,5 +338,11 @@ int32_t sample_chain_sample(sample_chain *c, const float *logits, int32_t n_voca
     sample_temp(&cur, c->p.temp);
     sample_softmax(&cur);
     size_t pick = sample_pick(&cur, sample_rng_uniform(&c->rng));
+    c->n_cands = cur.n;
     return cur.data[pick].id;
+}
+
+const sample_cand *sample_chain_candidates(const sample_chain *c, size_t *n) {
+    *n = c->n_cands;
+    return c->cands;
 }
