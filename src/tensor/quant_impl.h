@@ -151,6 +151,15 @@ void tensor__from_float_q8_K_avx2(const float *src, void *dst, int64_t n);
 void tensor__to_float_q4_0_avx2(const void *src, float *dst, int64_t n);
 void tensor__to_float_q8_0_avx2(const void *src, float *dst, int64_t n);
 void tensor__to_float_q4_K_avx2(const void *src, float *dst, int64_t n);
+void tensor__to_float_q4_1_avx2(const void *src, float *dst, int64_t n);
+void tensor__to_float_q5_0_avx2(const void *src, float *dst, int64_t n);
+void tensor__to_float_q5_1_avx2(const void *src, float *dst, int64_t n);
+void tensor__to_float_iq4_nl_avx2(const void *src, float *dst, int64_t n);
+void tensor__to_float_iq4_xs_avx2(const void *src, float *dst, int64_t n);
+void tensor__to_float_q2_K_avx2(const void *src, float *dst, int64_t n);
+void tensor__to_float_q3_K_avx2(const void *src, float *dst, int64_t n);
+void tensor__to_float_q5_K_avx2(const void *src, float *dst, int64_t n);
+void tensor__to_float_q6_K_avx2(const void *src, float *dst, int64_t n);
 #endif
 
 #endif

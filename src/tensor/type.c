@@ -87,6 +87,15 @@ static void use_avx2(tensor_type_traits *t) {
     t[GGUF_TYPE_Q6_K].vec_dot = tensor__vec_dot_q6_K_avx2;
     t[GGUF_TYPE_IQ4_XS].vec_dot = tensor__vec_dot_iq4_xs_avx2;
     t[GGUF_TYPE_Q8_K].from_float = tensor__from_float_q8_K_avx2;
+    t[GGUF_TYPE_Q4_1].to_float = tensor__to_float_q4_1_avx2;
+    t[GGUF_TYPE_Q5_0].to_float = tensor__to_float_q5_0_avx2;
+    t[GGUF_TYPE_Q5_1].to_float = tensor__to_float_q5_1_avx2;
+    t[GGUF_TYPE_IQ4_NL].to_float = tensor__to_float_iq4_nl_avx2;
+    t[GGUF_TYPE_IQ4_XS].to_float = tensor__to_float_iq4_xs_avx2;
+    t[GGUF_TYPE_Q2_K].to_float = tensor__to_float_q2_K_avx2;
+    t[GGUF_TYPE_Q3_K].to_float = tensor__to_float_q3_K_avx2;
+    t[GGUF_TYPE_Q5_K].to_float = tensor__to_float_q5_K_avx2;
+    t[GGUF_TYPE_Q6_K].to_float = tensor__to_float_q6_K_avx2;
 }
 #endif
 
