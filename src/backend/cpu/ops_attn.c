@@ -1,12 +1,25 @@
-/* Fused attention: softmax(scale * q k^T [soft-capped] + mask) v per query
- * row, with a running maximum so the scores are never stored (flash-style). */
+/* Fused attention: softmax(scale * q k^T [soft-capped] + mask) v without
+ * storing the score matrix (flash-style running maximum).
+ *
+ * One task is (query row, KV head, batch) and handles all query heads that
+ * share the KV head (grouped-query attention), so each K and V row is loaded
+ * once per group instead of once per head. Keys go in blocks: the block's
+ * scores for every head of the group, one maximum/rescale per block, a
+ * vectorised exp, then the V accumulation. */
 #include <math.h>
 #include <string.h>
 
 #include "backend/cpu/ops.h"
 
+enum { KV_BLOCK = 64 };
+
+static int64_t group_of(const tensor *dst) {
+    return dst->src[0]->ne[2] / dst->src[1]->ne[2];
+}
+
 size_t cpu_flash_attn_work_size(const tensor *dst, int nth) {
-    return (size_t)nth * (size_t)dst->src[2]->ne[0] * sizeof(float);
+    size_t per = (size_t)group_of(dst) * ((size_t)dst->src[2]->ne[0] + KV_BLOCK + 2) + KV_BLOCK;
+    return (size_t)nth * per * sizeof(float);
 }
 
 void cpu_op_flash_attn(const cpu_params *p, tensor *dst) {
@@ -15,57 +28,87 @@ void cpu_op_flash_attn(const cpu_params *p, tensor *dst) {
     float scale = tensor_get_param_f32(dst, 0), cap = tensor_get_param_f32(dst, 1);
     bool causal = dst->params[2] != 0;
     int64_t q_pos0 = dst->params[3], window = dst->params[4];
-    int64_t d = q->ne[0], dv = v->ne[0], n_q = q->ne[1], n_head = q->ne[2], n_kv = k->ne[1];
-    int64_t group = n_head / k->ne[2];
+    int64_t d = q->ne[0], dv = v->ne[0], n_q = q->ne[1], n_kv = k->ne[1], n_hk = k->ne[2];
+    int64_t G = group_of(dst);
     bool f16 = k->type == GGUF_TYPE_F16;
-    float *acc = (float *)p->work + (size_t)p->ith * (size_t)dv;
+
+    /* per thread: acc[G][dv], s[G][KV_BLOCK], m[G], sum[G], bias[KV_BLOCK] */
+    float *acc = (float *)p->work + (size_t)p->ith * ((size_t)G * ((size_t)dv + KV_BLOCK + 2) + KV_BLOCK);
+    float *s = acc + G * dv, *m = s + G * KV_BLOCK, *sum = m + G, *bias = sum + G;
+
     int64_t r0, r1;
-    cpu_split_rows(n_q * n_head * q->ne[3], p->ith, p->nth, &r0, &r1);
+    cpu_split_rows(n_q * n_hk * q->ne[3], p->ith, p->nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {
-        int64_t iq = r % n_q, h = (r / n_q) % n_head, b = r / (n_q * n_head);
-        int64_t hk = h / group;
-        const float *qr = (const float *)(const void *)((const char *)q->data + iq * q->nb[1] + h * q->nb[2] +
-                                                        b * q->nb[3]);
+        int64_t iq = r % n_q, hk = (r / n_q) % n_hk, b = r / (n_q * n_hk);
+        const char *qbase = (const char *)q->data + iq * q->nb[1] + b * q->nb[3];
         const char *kbase = (const char *)k->data + hk * k->nb[2] + b * k->nb[3];
         const char *vbase = (const char *)v->data + hk * v->nb[2] + b * v->nb[3];
         const char *mr = mask ? (const char *)mask->data + iq * mask->nb[1] : NULL;
         int64_t qpos = q_pos0 + iq;
-        float m = -INFINITY, sum = 0.0f;
-        memset(acc, 0, (size_t)dv * sizeof(float));
-        for (int64_t j = 0; j < n_kv; j++) {
-            if (causal && (j > qpos || (window > 0 && qpos - j >= window))) continue;
-            float mv = 0.0f;
-            if (mr) {
-                if (mask->type == GGUF_TYPE_F32) memcpy(&mv, mr + j * 4, 4);
-                else {
-                    uint16_t hm;
-                    memcpy(&hm, mr + j * 2, 2);
-                    mv = tensor_f16_to_f32(hm);
-                }
-                if (mv == -INFINITY) continue;
-            }
-            const void *kr = kbase + j * k->nb[1];
-            float s = f16 ? fn->dot_f16(qr, kr, d) : fn->dot(qr, kr, d);
-            s *= scale;
-            if (cap > 0.0f) s = cap * tanhf(s / cap);
-            s += mv;
-            float w;
-            if (s > m) {
-                float shrink = expf(m - s); /* 0 for the first key */
-                m = s;
-                fn->scale(acc, acc, shrink, dv);
-                sum *= shrink;
-                w = 1.0f;
-            } else {
-                w = expf(s - m);
-            }
-            const void *vr = vbase + j * v->nb[1];
-            if (f16) fn->axpy_f16(acc, vr, w, dv);
-            else fn->axpy(acc, vr, w, dv);
-            sum += w;
+        memset(acc, 0, (size_t)(G * dv) * sizeof(float));
+        for (int64_t g = 0; g < G; g++) {
+            m[g] = -INFINITY;
+            sum[g] = 0.0f;
         }
-        float *out = (float *)(void *)((char *)dst->data + h * dst->nb[1] + iq * dst->nb[2] + b * dst->nb[3]);
-        if (sum == 0.0f) memset(out, 0, (size_t)dv * sizeof(float));
-        else fn->scale(out, acc, 1.0f / sum, dv);
+        for (int64_t j0 = 0; j0 < n_kv; j0 += KV_BLOCK) {
+            int64_t nb = n_kv - j0 < KV_BLOCK ? n_kv - j0 : KV_BLOCK;
+            int64_t n_vis = 0;
+            for (int64_t jj = 0; jj < nb; jj++) {
+                int64_t j = j0 + jj;
+                float bv = 0.0f;
+                if (causal && (j > qpos || (window > 0 && qpos - j >= window))) bv = -INFINITY;
+                else if (mr) {
+                    if (mask->type == GGUF_TYPE_F32) memcpy(&bv, mr + j * 4, 4);
+                    else {
+                        uint16_t hm;
+                        memcpy(&hm, mr + j * 2, 2);
+                        bv = tensor_f16_to_f32(hm);
+                    }
+                }
+                bias[jj] = bv;
+                n_vis += bv != -INFINITY;
+            }
+            if (n_vis == 0) continue;
+            for (int64_t jj = 0; jj < nb; jj++) {
+                if (bias[jj] == -INFINITY) {
+                    for (int64_t g = 0; g < G; g++) s[g * KV_BLOCK + jj] = -INFINITY;
+                    continue;
+                }
+                const void *kr = kbase + (j0 + jj) * k->nb[1];
+                for (int64_t g = 0; g < G; g++) {
+                    const float *qr = (const float *)(const void *)(qbase + (hk * G + g) * q->nb[2]);
+                    float sc = (f16 ? fn->dot_f16(qr, kr, d) : fn->dot(qr, kr, d)) * scale;
+                    if (cap > 0.0f) sc = cap * tanhf(sc / cap);
+                    s[g * KV_BLOCK + jj] = sc + bias[jj];
+                }
+            }
+            for (int64_t g = 0; g < G; g++) {
+                float *sg = s + g * KV_BLOCK;
+                float bm = fn->max(sg, nb);
+                if (bm == -INFINITY) continue;
+                if (bm > m[g]) {
+                    float shrink = expf(m[g] - bm); /* 0 for the first visible block */
+                    fn->scale(acc + g * dv, acc + g * dv, shrink, dv);
+                    sum[g] *= shrink;
+                    m[g] = bm;
+                }
+                sum[g] += fn->exp_sum(sg, sg, m[g], nb);
+            }
+            for (int64_t jj = 0; jj < nb; jj++) {
+                if (bias[jj] == -INFINITY) continue;
+                const void *vr = vbase + (j0 + jj) * v->nb[1];
+                for (int64_t g = 0; g < G; g++) {
+                    float w = s[g * KV_BLOCK + jj];
+                    if (f16) fn->axpy_f16(acc + g * dv, vr, w, dv);
+                    else fn->axpy(acc + g * dv, vr, w, dv);
+                }
+            }
+        }
+        for (int64_t g = 0; g < G; g++) {
+            float *out = (float *)(void *)((char *)dst->data + (hk * G + g) * dst->nb[1] + iq * dst->nb[2] +
+                                           b * dst->nb[3]);
+            if (sum[g] == 0.0f) memset(out, 0, (size_t)dv * sizeof(float));
+            else fn->scale(out, acc + g * dv, 1.0f / sum[g], dv);
+        }
     }
 }

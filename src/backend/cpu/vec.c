@@ -1,12 +1,26 @@
 /* Portable row helpers and the choice between them and the AVX2 ones. */
 #include <math.h>
+#include <pthread.h>
 
 #include "backend/cpu/ops.h"
 
+/* f16 -> f32 by table (256 KiB, filled once): the portable attention reads
+ * every K/V value through it, and a table load beats the bit manipulation. */
+static float f16_table[1 << 16];
+static pthread_once_t f16_once = PTHREAD_ONCE_INIT;
+
+static void fill_f16_table(void) {
+    for (uint32_t i = 0; i < (1u << 16); i++) f16_table[i] = tensor_f16_to_f32((uint16_t)i);
+}
+
+/* Eight running sums: independent chains the compiler can pipeline or vectorise. */
 static float dot(const float *x, const float *y, int64_t n) {
-    float s = 0.0f;
-    for (int64_t i = 0; i < n; i++) s += x[i] * y[i];
-    return s;
+    float s[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) s[k] += x[i + k] * y[i + k];
+    for (; i < n; i++) s[0] += x[i] * y[i];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
 static float sum_sq(const float *x, int64_t n) {
@@ -40,17 +54,20 @@ static float exp_sum(float *y, const float *x, float m, int64_t n) {
 }
 
 static void f16_to_f32(float *y, const uint16_t *x, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] = tensor_f16_to_f32(x[i]);
+    for (int64_t i = 0; i < n; i++) y[i] = f16_table[x[i]];
 }
 
 static float dot_f16(const float *x, const uint16_t *y, int64_t n) {
-    float s = 0.0f;
-    for (int64_t i = 0; i < n; i++) s += x[i] * tensor_f16_to_f32(y[i]);
-    return s;
+    float s[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int k = 0; k < 8; k++) s[k] += x[i + k] * f16_table[y[i + k]];
+    for (; i < n; i++) s[0] += x[i] * f16_table[y[i]];
+    return ((s[0] + s[1]) + (s[2] + s[3])) + ((s[4] + s[5]) + (s[6] + s[7]));
 }
 
 static void axpy_f16(float *y, const uint16_t *x, float a, int64_t n) {
-    for (int64_t i = 0; i < n; i++) y[i] += a * tensor_f16_to_f32(x[i]);
+    for (int64_t i = 0; i < n; i++) y[i] += a * f16_table[x[i]];
 }
 
 static const cpu_vec_fns generic = {
@@ -59,6 +76,7 @@ static const cpu_vec_fns generic = {
 };
 
 const cpu_vec_fns *cpu_vec_generic(void) {
+    pthread_once(&f16_once, fill_f16_table);
     return &generic;
 }
 
@@ -68,7 +86,7 @@ const cpu_vec_fns *cpu_vec(void) {
         const cpu_vec_fns *v = cpu_vec_avx2();
         if (v) return v;
     }
-    return &generic;
+    return cpu_vec_generic();
 }
 
 #if !defined(__x86_64__)
