@@ -4,8 +4,9 @@
 #include <string.h>
 
 #include "gguf_cmd.h"
+#include "gguf_synth.h"
 
-const char cmd_gguf_summary[] = "inspect, hash and verify GGUF files (info, hash, manifest, verify)";
+const char cmd_gguf_summary[] = "inspect, hash, verify and synthesize GGUF files (info, hash, manifest, verify, synth)";
 
 static void usage(FILE *f) {
     fprintf(f,
@@ -15,6 +16,7 @@ static void usage(FILE *f) {
             "  hash [OPTIONS] FILE                  per-tensor and whole-model hashes (llama-gguf-hash format)\n"
             "  manifest FILE [-o OUT] [-t N]        JSON manifest with per-tensor xxh64 and sha256\n"
             "  verify FILE MANIFEST [-t N]          compare with a manifest (JSON or llama-gguf-hash text)\n"
+            "  synth --like NAME --vocab V --type T -o OUT   random-weight copy of a real model's layout\n"
             "\n'sova gguf COMMAND --help' describes one command.\n");
 }
 
@@ -36,6 +38,7 @@ int cmd_gguf_main(int argc, char **argv) {
     if (!strcmp(sub, "hash")) return gguf_cmd_hash(argc - 1, argv + 1);
     if (!strcmp(sub, "manifest")) return gguf_cmd_manifest(argc - 1, argv + 1);
     if (!strcmp(sub, "verify")) return gguf_cmd_verify(argc - 1, argv + 1);
+    if (!strcmp(sub, "synth")) return gguf_cmd_synth(argc - 1, argv + 1);
     fprintf(stderr, "sova gguf: unknown command '%s'\n", sub);
     usage(stderr);
     return 2;
