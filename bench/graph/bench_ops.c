@@ -102,6 +102,39 @@ static void bench_attention(int threads, int reps, int64_t n_kv) {
     backend_free(be);
 }
 
+/* Decode-shaped chain of small nodes (rms_norm, mul, add on [2048] rows):
+ * what per-node scheduling costs with `threads` against one thread. */
+static double bench_small_nodes(int threads, int reps) {
+    backend *be;
+    if (backend_cpu_new(threads, &be) != SV_OK) return 0;
+    backend_sched *s;
+    backend_sched_new(&be, 1, &s);
+    sv_arena a;
+    sv_arena_init(&a, 0);
+    graph *g;
+    graph_new(&a, 2048, &g);
+    tensor *x = graph_set_input(graph_new_tensor_1d(g, GGUF_TYPE_F32, 2048));
+    tensor *w = graph_set_input(graph_new_tensor_1d(g, GGUF_TYPE_F32, 2048));
+    tensor *t = x;
+    for (int i = 0; i < 200; i++) t = graph_add(g, graph_mul(g, graph_rms_norm(g, t, 1e-6f), w), x);
+    graph_expand(g, t);
+    backend_sched_alloc(s, g);
+    memset(x->data, 0, 2048 * 4);
+    memset(w->data, 0, 2048 * 4);
+    double best = 1e30;
+    for (int r = 0; r < reps; r++) {
+        double t0 = sv_time_s();
+        backend_sched_compute(s, g);
+        double dt = sv_time_s() - t0;
+        if (dt < best) best = dt;
+    }
+    double per = best / g->n_nodes * 1e6;
+    sv_arena_free(&a);
+    backend_sched_free(s);
+    backend_free(be);
+    return per;
+}
+
 int main(int argc, char **argv) {
     int threads = 2, reps = 20;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -132,6 +165,9 @@ int main(int argc, char **argv) {
     free(y);
     free(hv);
     printf("kernels for the graph run: %s\n", tensor_cpu_name(tensor_cpu_active()));
+    double one = bench_small_nodes(1, reps), many = bench_small_nodes(threads, reps);
+    printf("small nodes (600 x [2048]): %.2f us/node with 1 thread, %.2f us/node with %d (ratio %.2f)\n", one, many,
+           threads, many / one);
     bench_attention(threads, reps, 4096);
     bench_attention(threads, reps, 16384);
     return 0;

@@ -21,6 +21,12 @@ sv_status backend_cpu_new(int n_threads, backend **out);
 bool backend_is_cpu(const backend *b);
 int backend_cpu_n_threads(const backend *b);
 
+/* Nodes of cheap element-wise/row ops up to n_elements values (ops with a
+ * transcendental per value: n_elements/16) run on the calling thread alone,
+ * since waking the pool costs more than such work. Default 16384; 0 sends
+ * every node to the pool (tests use that to exercise the threaded splits). */
+void backend_cpu_set_inline_limit(backend *b, int64_t n_elements);
+
 /* Wraps caller-owned host memory (e.g. a mapped GGUF file) as a buffer of the
  * host type without copying; freeing the buffer leaves the memory alone. */
 sv_status backend_cpu_buffer_from_ptr(void *ptr, size_t size, backend_buffer **out);

@@ -107,6 +107,7 @@ typedef struct {
     char name[32];
     void *work;
     size_t work_size;
+    int64_t inline_limit; /* see backend_cpu_set_inline_limit */
 } cpu_ctx;
 
 static const char *cpu_name(backend *b) {
@@ -185,6 +186,32 @@ static void mul_mat(cpu_ctx *c, job *j) {
         }
 }
 
+/* Below these sizes waking the pool costs more than the work (decode-sized
+ * rows of a few thousand values): the calling thread runs the node alone. */
+static bool run_inline(const tensor *n, int64_t limit) {
+    int64_t ne = tensor_nelements(n);
+    switch (n->op) {
+    case TENSOR_OP_ADD:
+    case TENSOR_OP_MUL:
+    case TENSOR_OP_SCALE:
+    case TENSOR_OP_RMS_NORM:
+    case TENSOR_OP_NORM:
+    case TENSOR_OP_CPY:
+    case TENSOR_OP_CONT:
+    case TENSOR_OP_GET_ROWS:
+    case TENSOR_OP_CONCAT:
+    case TENSOR_OP_ARGMAX:
+        return ne <= limit;
+    case TENSOR_OP_UNARY:
+    case TENSOR_OP_GLU:
+    case TENSOR_OP_SOFT_MAX:
+    case TENSOR_OP_ROPE:
+        return ne <= limit / 16; /* transcendental per element */
+    default:
+        return false;
+    }
+}
+
 static sv_status cpu_compute(backend *b, tensor *const *nodes, int n_nodes) {
     cpu_ctx *c = b->ctx;
     int nth = sv_pool_size(c->pool);
@@ -209,6 +236,7 @@ static sv_status cpu_compute(backend *b, tensor *const *nodes, int n_nodes) {
         if (tensor_nelements(n) == 0) continue;
         j.node = n;
         if (n->op == TENSOR_OP_MUL_MAT) mul_mat(c, &j);
+        else if (nth > 1 && run_inline(n, c->inline_limit)) run_node(&j, 0, 1);
         else sv_pool_run(c->pool, run_node, &j);
     }
     return SV_OK;
@@ -279,6 +307,7 @@ sv_status backend_cpu_new(int n_threads, backend **out) {
     }
     static int instances;
     snprintf(c->name, sizeof c->name, "CPU#%d", __atomic_fetch_add(&instances, 1, __ATOMIC_RELAXED));
+    c->inline_limit = 16384;
     c->buft = (backend_buffer_type){.i = host_buft.i, .dev = &cpu_device, .ctx = c->name};
     *b = (backend){.i = cpu_backend_i, .dev = &cpu_device, .ctx = c};
     *out = b;
@@ -300,6 +329,10 @@ static sv_status dev_init(backend_device *d, const char *params, backend **out) 
 
 bool backend_is_cpu(const backend *b) {
     return b->i.compute == cpu_compute;
+}
+
+void backend_cpu_set_inline_limit(backend *b, int64_t n_elements) {
+    ((cpu_ctx *)b->ctx)->inline_limit = n_elements;
 }
 
 int backend_cpu_n_threads(const backend *b) {
