@@ -4,7 +4,16 @@
  * Everything read from the file is validated against the file size without
  * integer overflow; a malformed file gets SV_ERR_FORMAT with a message naming
  * the field and its byte offset. Strings handed out are NUL-terminated copies
- * owned by the gguf_file (valid until gguf_free). */
+ * owned by the gguf_file (valid until gguf_free).
+ *
+ * Rules enforced (ggml's where it has one): version 2 or 3 (v1 is
+ * SV_ERR_UNSUPPORTED); keys non-empty UTF-8 and unique; general.alignment a
+ * UINT32 power of two; arrays nested at most 8 deep; tensor names 1..63 bytes
+ * of UTF-8 and unique (across splits too); n_dims <= 4; every ne >= 0 (zero
+ * elements allowed) with an element count that fits int64; a known type whose
+ * block size divides ne[0]; offsets multiples of the alignment; data inside the
+ * file and not overlapping. Unlike ggml, tensors need not be stored in index
+ * order or back to back. String values may hold any bytes. */
 #ifndef GGUF_H
 #define GGUF_H
 
