@@ -12,6 +12,10 @@ struct model_kv_cells {
     int32_t *pos;     /* [n] -1 when empty */
     int32_t *shift;   /* [n] position change since the last re-rope */
     uint64_t *seqs;   /* [n] 0 when empty */
+    /* Per sequence lowest / highest position held (-1: none), kept exact so
+     * the per-token queries of a decode loop cost O(1): adding tokens updates
+     * them, edits (already a pass over the cells) rebuild them. */
+    int32_t pos_min[MODEL_KV_MAX_SEQ], pos_max[MODEL_KV_MAX_SEQ];
 };
 
 sv_status model_kv_cells_new(uint32_t n_cells, model_kv_cells **out) {
@@ -50,6 +54,22 @@ void model_kv_cells_clear(model_kv_cells *c) {
     c->used = 0;
     c->head = 0;
     c->has_shift = false;
+    for (int s = 0; s < MODEL_KV_MAX_SEQ; s++) c->pos_min[s] = c->pos_max[s] = -1;
+}
+
+static void range_add(model_kv_cells *c, uint64_t seqs, int32_t pos) {
+    while (seqs) {
+        int s = __builtin_ctzll(seqs);
+        seqs &= seqs - 1;
+        if (c->pos_min[s] < 0 || pos < c->pos_min[s]) c->pos_min[s] = pos;
+        if (pos > c->pos_max[s]) c->pos_max[s] = pos;
+    }
+}
+
+static void ranges_rebuild(model_kv_cells *c) {
+    for (int s = 0; s < MODEL_KV_MAX_SEQ; s++) c->pos_min[s] = c->pos_max[s] = -1;
+    for (uint32_t i = 0; i < c->n; i++)
+        if (c->seqs[i]) range_add(c, c->seqs[i], c->pos[i]);
 }
 
 uint32_t model_kv_cells_size(const model_kv_cells *c) { return c->n; }
@@ -145,6 +165,7 @@ sv_status model_kv_cells_apply(model_kv_cells *c, const model_kv_token *tokens, 
         c->pos[i] = tokens[t].pos;
         c->seqs[i] = tokens[t].seqs;
         c->shift[i] = 0;
+        range_add(c, tokens[t].seqs, tokens[t].pos);
     }
     c->used += n_tokens;
     if (n_tokens > 0) c->head = idx[n_tokens - 1] + 1 >= c->n ? 0 : idx[n_tokens - 1] + 1;
@@ -172,6 +193,7 @@ sv_status model_kv_cells_seq_rm(model_kv_cells *c, int32_t seq, int32_t p0, int3
         c->seqs[i] &= ~m;
         if (c->seqs[i] == 0) cell_empty(c, i);
     }
+    ranges_rebuild(c);
     return SV_OK;
 }
 
@@ -181,7 +203,10 @@ sv_status model_kv_cells_seq_cp(model_kv_cells *c, int32_t src, int32_t dst, int
     if (st != SV_OK) return st;
     const uint64_t ms = seq_mask(src), md = seq_mask(dst);
     for (uint32_t i = 0; i < c->n; i++)
-        if ((c->seqs[i] & ms) && in_range(c->pos[i], p0, p1)) c->seqs[i] |= md;
+        if ((c->seqs[i] & ms) && in_range(c->pos[i], p0, p1)) {
+            c->seqs[i] |= md;
+            range_add(c, md, c->pos[i]);
+        }
     return SV_OK;
 }
 
@@ -193,6 +218,7 @@ sv_status model_kv_cells_seq_keep(model_kv_cells *c, int32_t seq) {
         if (c->seqs[i] & m) c->seqs[i] = m;
         else if (c->seqs[i]) cell_empty(c, i);
     }
+    ranges_rebuild(c);
     return SV_OK;
 }
 
@@ -229,6 +255,7 @@ static sv_status move_cells(model_kv_cells *c, int32_t seq, int32_t p0, int32_t 
         c->has_shift = true;
         if (np < 0) cell_empty(c, i);
     }
+    ranges_rebuild(c);
     return SV_OK;
 }
 
@@ -242,21 +269,34 @@ sv_status model_kv_cells_seq_div(model_kv_cells *c, int32_t seq, int32_t p0, int
 }
 
 int32_t model_kv_cells_seq_pos_min(const model_kv_cells *c, int32_t seq) {
-    if (seq < 0 || seq >= MODEL_KV_MAX_SEQ) return -1;
-    const uint64_t m = seq_mask(seq);
-    int32_t best = -1;
-    for (uint32_t i = 0; i < c->n; i++)
-        if ((c->seqs[i] & m) && (best < 0 || c->pos[i] < best)) best = c->pos[i];
-    return best;
+    return seq >= 0 && seq < MODEL_KV_MAX_SEQ ? c->pos_min[seq] : -1;
 }
 
 int32_t model_kv_cells_seq_pos_max(const model_kv_cells *c, int32_t seq) {
-    if (seq < 0 || seq >= MODEL_KV_MAX_SEQ) return -1;
-    const uint64_t m = seq_mask(seq);
-    int32_t best = -1;
-    for (uint32_t i = 0; i < c->n; i++)
-        if ((c->seqs[i] & m) && c->pos[i] > best) best = c->pos[i];
-    return best;
+    return seq >= 0 && seq < MODEL_KV_MAX_SEQ ? c->pos_max[seq] : -1;
+}
+
+uint32_t model_kv_cells_prune_window(model_kv_cells *c, int32_t window) {
+    if (window <= 0) return 0;
+    uint32_t freed = 0;
+    for (uint32_t i = 0; i < c->n; i++) {
+        uint64_t seqs = c->seqs[i], keep = seqs;
+        while (seqs) {
+            int s = __builtin_ctzll(seqs);
+            seqs &= seqs - 1;
+            /* The next token of s is at pos_max + 1 or later and sees only
+             * positions > pos_max + 1 - window. */
+            if ((int64_t)c->pos[i] <= (int64_t)c->pos_max[s] + 1 - window) keep &= ~((uint64_t)1 << s);
+        }
+        if (keep == c->seqs[i]) continue;
+        c->seqs[i] = keep;
+        if (keep == 0) {
+            cell_empty(c, i);
+            freed++;
+        }
+    }
+    ranges_rebuild(c);
+    return freed;
 }
 
 sv_status model_kv_cells_mask(const model_kv_cells *c, const model_kv_token *tokens, uint32_t n_tokens,

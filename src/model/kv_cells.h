@@ -92,6 +92,14 @@ sv_status model_kv_cells_seq_div(model_kv_cells *c, int32_t seq, int32_t p0, int
 int32_t model_kv_cells_seq_pos_min(const model_kv_cells *c, int32_t seq);
 int32_t model_kv_cells_seq_pos_max(const model_kv_cells *c, int32_t seq);
 
+/* Sliding-window caches (Gemma 3's local layers): drops every sequence from
+ * the cells that its next token (at pos_max + 1 or later) can no longer see
+ * through a window of that size, and returns how many cells became empty. A
+ * cache for window layers then needs only about window + n_ubatch cells per
+ * sequence. Irreversible: rolling a sequence back (seq_rm) below what was
+ * pruned needs those tokens recomputed; seq_pos_min tells. window <= 0: no-op. */
+uint32_t model_kv_cells_prune_window(model_kv_cells *c, int32_t window);
+
 /* Per-cell position change since the last model_kv_cells_shift_done
  * ([size]; 0 for cells that did not move); has_shift says whether any did. */
 const int32_t *model_kv_cells_shifts(const model_kv_cells *c);

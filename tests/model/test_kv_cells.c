@@ -157,6 +157,34 @@ static void test_shared_shift_refused(void) {
     model_kv_cells_free(c);
 }
 
+/* Window 4: seq 0 holds 0..9, so its next token (10) sees 7..9; seq 1 holds
+ * 0..2 (cells shared with seq 0 for 0..2) and still sees them all. */
+static void test_prune_window(void) {
+    model_kv_cells *c = make(16);
+    put(c, S(0), 0, 10);
+    CHECK(model_kv_cells_seq_cp(c, 0, 1, 0, 3) == SV_OK);
+    CHECK_EQ_I64(model_kv_cells_prune_window(c, 0), 0);
+    CHECK_EQ_I64(model_kv_cells_used(c), 10);
+    CHECK_EQ_I64(model_kv_cells_prune_window(c, 4), 4); /* 3..6 emptied; 0..2 kept for seq 1 */
+    CHECK_EQ_I64(model_kv_cells_used(c), 6);
+    CHECK(model_kv_cells_seqs(c, 0) == S(1) && model_kv_cells_seqs(c, 2) == S(1));
+    CHECK(model_kv_cells_pos(c, 3) == -1 && model_kv_cells_pos(c, 6) == -1 && model_kv_cells_pos(c, 7) == 7);
+    CHECK_EQ_I64(model_kv_cells_seq_pos_min(c, 0), 7);
+    CHECK_EQ_I64(model_kv_cells_seq_pos_max(c, 1), 2);
+    /* The next token of seq 0, at 10, sees everything left of seq 0. */
+    model_kv_token t = {.pos = 10, .seqs = S(0)};
+    float m[16];
+    model_kv_mask_opts w = {.window = 4};
+    CHECK(model_kv_cells_mask(c, &t, 1, 0, 16, &w, m, 16) == SV_OK);
+    CHECK(m[7] == 0.0f && m[8] == 0.0f && m[9] == 0.0f);
+    /* Freed cells are reused first. */
+    uint32_t idx[2];
+    bool cont;
+    CHECK(model_kv_cells_find_slot(c, 2, idx, &cont) == SV_OK);
+    CHECK(cont && idx[0] == 3);
+    model_kv_cells_free(c);
+}
+
 static int row_visible(const float *row, uint32_t j) { return row[j] == 0.0f; }
 
 static void test_mask_hand(void) {
@@ -410,6 +438,23 @@ static void test_random_against_reference(void) {
             int32_t d = 1 + (int32_t)rnd(3);
             sv_status want = ref_move(&r, seq, p0, p1, 1, d);
             CHECK_MSG(model_kv_cells_seq_div(c, seq, p0, p1, d) == want, "step %d: seq_div status", step);
+        } else if (op < 95) {
+            int32_t window = 1 + (int32_t)rnd(30);
+            int32_t pmax[64];
+            for (int s2 = 0; s2 < 64; s2++) {
+                pmax[s2] = -1;
+                for (uint32_t i = 0; i < RN; i++)
+                    if (ref_has(&r, i, s2) && r.pos[i] > pmax[s2]) pmax[s2] = r.pos[i];
+            }
+            uint32_t freed = 0;
+            for (uint32_t i = 0; i < RN; i++) {
+                if (!r.seqs[i]) continue;
+                for (int s2 = 0; s2 < 64; s2++)
+                    if (ref_has(&r, i, s2) && pmax[s2] + 1 - r.pos[i] >= window) r.seqs[i] &= ~S(s2);
+                if (!r.seqs[i]) freed++;
+                ref_drop_if_empty(&r, i);
+            }
+            CHECK_MSG(model_kv_cells_prune_window(c, window) == freed, "step %d: prune count", step);
         } else if (op < 96) {
             model_kv_cells_shift_done(c);
             for (uint32_t i = 0; i < RN; i++) r.shift[i] = 0;
@@ -436,6 +481,7 @@ int main(void) {
     RUN_TEST(test_apply_rejects);
     RUN_TEST(test_seq_edits);
     RUN_TEST(test_shared_shift_refused);
+    RUN_TEST(test_prune_window);
     RUN_TEST(test_mask_hand);
     RUN_TEST(test_random_against_reference);
     return test_main_end();
