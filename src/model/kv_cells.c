@@ -316,6 +316,8 @@ sv_status model_kv_cells_mask(const model_kv_cells *c, const model_kv_token *tok
                             opts->spans[s].p0);
     const int32_t *pos = c->pos + kv0;
     const uint64_t *seqs = c->seqs + kv0;
+    uint64_t covered_ts = 0; /* 0: not checked yet (no token has an empty set) */
+    bool covers = false;
     for (uint32_t t = 0; t < n_tokens; t++) {
         const int32_t p = tokens[t].pos;
         const uint64_t ts = tokens[t].seqs;
@@ -327,6 +329,29 @@ sv_status model_kv_cells_mask(const model_kv_cells *c, const model_kv_token *tok
         for (size_t s = 0; s < opts->n_spans; s++)
             in_span += (opts->spans[s].seqs & ts) && p >= opts->spans[s].p0 && p < opts->spans[s].p1;
         float *row = mask + (size_t)t * ld;
+        if (!in_span) {
+            /* The common row, branch-free (a prompt ubatch fills n_tokens x
+             * n_kv entries, twice for Gemma 3). When every used cell of the
+             * range shares a sequence with the token (one sequence, or all
+             * cells shared) the test is on positions alone, which compilers
+             * vectorise; empty cells fail it through their position -1. */
+            if (ts != covered_ts) {
+                covered_ts = ts;
+                covers = true;
+                for (uint32_t j = 0; j < n_kv; j++) covers &= seqs[j] == 0 || (seqs[j] & ts) != 0;
+            }
+            if (covers) {
+                const int32_t lo0 = lo > 0 ? (int32_t)lo : 0;
+                for (uint32_t j = 0; j < n_kv; j++) row[j] = (pos[j] >= lo0) & (pos[j] <= p) ? 0.0f : -INFINITY;
+            } else {
+                const int32_t lo32 = (int32_t)lo;
+                for (uint32_t j = 0; j < n_kv; j++) {
+                    const int vis = ((seqs[j] & ts) != 0) & (pos[j] >= lo32) & (pos[j] <= p);
+                    row[j] = vis ? 0.0f : -INFINITY;
+                }
+            }
+            continue;
+        }
         for (uint32_t j = 0; j < n_kv; j++) {
             const uint64_t common = seqs[j] & ts;
             const int32_t q = pos[j];
