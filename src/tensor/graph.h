@@ -135,7 +135,8 @@ typedef struct {
 } graph_attn_params;
 
 /* softmax(q k^T) v per head without materialising the scores.
- * q F32 [d, n_q, h, b], k F16/F32 [d, n_kv, h_kv, b], v of k's type
+ * q F32 [d, n_q, h, b], k [d, n_kv, h_kv, b] F16 (fast path), F32 or any
+ * readable type such as Q8_0 (a quantized KV cache), v of k's type
  * [dv, n_kv, h_kv, b], h_kv | h (grouped-query heads), mask NULL or F32/F16
  * [n_kv, >= n_q] -> F32 [dv, h, n_q, b] (heads adjacent: reshape to
  * [dv*h, n_q] for the output projection). */

@@ -295,10 +295,11 @@ tensor *graph_mul_mat(graph *g, tensor *w, tensor *x) {
 
 tensor *graph_flash_attn(graph *g, tensor *q, tensor *k, tensor *v, tensor *mask, const graph_attn_params *p) {
     CHECK_ARGS(g, q, k, v);
-    bool kv_ok = (k->type == GGUF_TYPE_F16 || k->type == GGUF_TYPE_F32) && v->type == k->type;
+    const tensor_type_traits *kt = tensor_type_get(k->type);
+    bool kv_ok = kt && kt->to_float && v->type == k->type;
     if (q->type != GGUF_TYPE_F32 || !kv_ok || !tensor_rows_contiguous(q) || !tensor_rows_contiguous(k) ||
         !tensor_rows_contiguous(v))
-        return graph__fail(g, SV_ERR_UNSUPPORTED, "FLASH_ATTN of q %s, k %s, v %s: want F32 q, F16/F32 k and v",
+        return graph__fail(g, SV_ERR_UNSUPPORTED, "FLASH_ATTN of q %s, k %s, v %s: want F32 q, k and v of one readable type",
                            graph__shape(q), graph__shape(k), graph__shape(v));
     if (k->ne[0] != q->ne[0] || v->ne[1] != k->ne[1] || v->ne[2] != k->ne[2] || k->ne[2] == 0 ||
         q->ne[2] % k->ne[2] != 0 || k->ne[3] != q->ne[3] || v->ne[3] != q->ne[3])

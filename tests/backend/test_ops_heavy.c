@@ -9,8 +9,9 @@
  *  - quantized weights: 2e-2; the activations are quantized to 8 bits per
  *    block (Q8_0/Q8_K, 1/127 of the block maximum each) and the reference
  *    multiplies the dequantized weights by the unquantized activations.
- *  - attention with F16 K/V: 1e-5 against a reference reading the same f16
- *    values; the running-maximum rescaling only reorders rounding.
+ *  - attention with F16 (Q8_0) K/V: 1e-5 against a reference reading the
+ *    same f16 (dequantized) values; the running-maximum rescaling only
+ *    reorders rounding.
  *  - convolution and pooling: 1e-5, float sums of up to 3*14*14 products. */
 #include "ops_harness.h"
 
@@ -82,6 +83,8 @@ static void test_mul_mat(void) {
 
 /* ---- FLASH_ATTN ---- */
 
+static sv_arena fa_arena;
+
 typedef struct {
     tensor *q, *k, *v, *mask;
     graph_attn_params p;
@@ -128,6 +131,19 @@ static double ref_fa(void *p, int64_t i0, int64_t i1, int64_t i2, int64_t i3) {
 
 static fa_arg *fa_cur;
 
+/* Q8_0 K/V: the reference reads F32 copies dequantized by the traits. */
+static void fa_dequantize(fa_arg *r) {
+    tensor **kv[2] = {&r->k, &r->v};
+    for (int i = 0; i < 2; i++) {
+        tensor *t = *kv[i];
+        int64_t ne[4] = {t->ne[0], t->ne[1], t->ne[2], t->ne[3]};
+        tensor *f = tensor_new(&fa_arena, GGUF_TYPE_F32, 4, ne);
+        f->data = sv_arena_alloc(&fa_arena, tensor_nbytes(f));
+        tensor_type_get(t->type)->to_float(t->data, f->data, tensor_nelements(t));
+        *kv[i] = f;
+    }
+}
+
 static void fill_fa(void *arg) {
     (void)arg;
     h_fill(fa_cur->q, 1.0f);
@@ -141,29 +157,33 @@ static void fill_fa(void *arg) {
 }
 
 static void test_flash_attn(void) {
-    for (int kv_f16 = 0; kv_f16 < 2; kv_f16++)
+    sv_arena_init(&fa_arena, 0);
+    static const tensor_type kv_types[] = {GGUF_TYPE_F32, GGUF_TYPE_F16, GGUF_TYPE_Q8_0};
+    for (int kv_i = 0; kv_i < 3; kv_i++)
         for (int variant = 0; variant < 4; variant++)
             for (int nq_i = 0; nq_i < 2; nq_i++) {
                 op_ctx c;
                 h_begin(&c, g_be[variant % 2]);
-                tensor_type kt = kv_f16 ? GGUF_TYPE_F16 : GGUF_TYPE_F32;
-                int64_t d = 40, dv = 24, n_q = nq_i ? 5 : 1, n_kv = 23, h = 6, hk = variant == 0 ? 6 : 2;
+                tensor_type kt = kv_types[kv_i];
+                int64_t d = kt == GGUF_TYPE_Q8_0 ? 64 : 40, dv = kt == GGUF_TYPE_Q8_0 ? 32 : 24, n_q = nq_i ? 5 : 1, n_kv = 23, h = 6, hk = variant == 0 ? 6 : 2;
                 fa_arg r = {.p = {.scale = 1.0f / sqrtf((float)d)}};
                 r.q = h_input(&c, GGUF_TYPE_F32, d, n_q, h, 2);
                 r.k = h_input(&c, kt, d, n_kv, hk, 2);
                 r.v = h_input(&c, kt, dv, n_kv, hk, 2);
-                if (variant == 1) r.mask = h_input(&c, kv_f16 ? GGUF_TYPE_F16 : GGUF_TYPE_F32, n_kv, n_q + 3, 1, 1);
+                if (variant == 1) r.mask = h_input(&c, kv_i ? GGUF_TYPE_F16 : GGUF_TYPE_F32, n_kv, n_q + 3, 1, 1);
                 if (variant == 2) r.p = (graph_attn_params){.scale = 0.3f, .causal = true, .q_pos0 = 16, .window = 9};
                 if (variant == 3) r.p = (graph_attn_params){.scale = 0.5f, .softcap = 1.5f, .causal = true, .q_pos0 = 18};
                 fa_cur = &r;
                 tensor *out = graph_flash_attn(c.g, r.q, r.k, r.v, r.mask, &r.p);
                 if (h_run(&c, out, fill_fa, NULL)) {
+                    if (kt == GGUF_TYPE_Q8_0) fa_dequantize(&r);
                     double e = norm_err(out, ref_fa, &r);
-                    CHECK_MSG(e < 1e-5, "flash_attn f16=%d variant %d n_q %lld: error %g", kv_f16, variant,
+                    CHECK_MSG(e < 1e-5, "flash_attn %s variant %d n_q %lld: error %g", gguf_type_name(kt), variant,
                               (long long)n_q, e);
                 }
                 h_end(&c);
             }
+    sv_arena_free(&fa_arena);
 }
 
 /* ---- IM2COL / CONV_2D / POOL_2D ---- */

@@ -29,7 +29,7 @@ bool cpu_op_supported(const tensor *n) {
         return tr && tr->vec_dot && n->src[1]->type == GGUF_TYPE_F32;
     }
     case TENSOR_OP_FLASH_ATTN:
-        return n->src[1]->type == GGUF_TYPE_F16 || n->src[1]->type == GGUF_TYPE_F32;
+        return readable(n->src[1]->type) && n->src[2]->type == n->src[1]->type;
     case TENSOR_OP_CONCAT:
     case TENSOR_OP_ADD:
     case TENSOR_OP_MUL:

@@ -5,7 +5,8 @@
  * share the KV head (grouped-query attention), so each K and V row is loaded
  * once per group instead of once per head. Keys go in blocks: the block's
  * scores for every head of the group, one maximum/rescale per block, a
- * vectorised exp, then the V accumulation. */
+ * vectorised exp, then the V accumulation. F16 K/V are read directly;
+ * other types (a Q8_0 cache) are dequantized a row at a time, once per group. */
 #include <math.h>
 #include <string.h>
 
@@ -18,7 +19,8 @@ static int64_t group_of(const tensor *dst) {
 }
 
 size_t cpu_flash_attn_work_size(const tensor *dst, int nth) {
-    size_t per = (size_t)group_of(dst) * ((size_t)dst->src[2]->ne[0] + KV_BLOCK + 2) + KV_BLOCK;
+    size_t per = (size_t)group_of(dst) * ((size_t)dst->src[2]->ne[0] + KV_BLOCK + 2) + KV_BLOCK +
+                 (size_t)dst->src[1]->ne[0] + (size_t)dst->src[2]->ne[0];
     return (size_t)nth * per * sizeof(float);
 }
 
@@ -30,11 +32,14 @@ void cpu_op_flash_attn(const cpu_params *p, tensor *dst) {
     int64_t q_pos0 = dst->params[3], window = dst->params[4];
     int64_t d = q->ne[0], dv = v->ne[0], n_q = q->ne[1], n_kv = k->ne[1], n_hk = k->ne[2];
     int64_t G = group_of(dst);
-    bool f16 = k->type == GGUF_TYPE_F16;
+    bool f16 = k->type == GGUF_TYPE_F16, f32 = k->type == GGUF_TYPE_F32;
+    tensor_to_float_fn deq = f16 || f32 ? NULL : tensor_type_get(k->type)->to_float;
 
-    /* per thread: acc[G][dv], s[G][KV_BLOCK], m[G], sum[G], bias[KV_BLOCK] */
-    float *acc = (float *)p->work + (size_t)p->ith * ((size_t)G * ((size_t)dv + KV_BLOCK + 2) + KV_BLOCK);
+    /* per thread: acc[G][dv], s[G][KV_BLOCK], m[G], sum[G], bias[KV_BLOCK], krow[d], vrow[dv] */
+    float *acc = (float *)p->work + (size_t)p->ith * ((size_t)G * ((size_t)dv + KV_BLOCK + 2) + KV_BLOCK +
+                                                      (size_t)d + (size_t)dv);
     float *s = acc + G * dv, *m = s + G * KV_BLOCK, *sum = m + G, *bias = sum + G;
+    float *krow = bias + KV_BLOCK, *vrow = krow + d;
 
     int64_t r0, r1;
     cpu_split_rows(n_q * n_hk * q->ne[3], p->ith, p->nth, &r0, &r1);
@@ -75,6 +80,10 @@ void cpu_op_flash_attn(const cpu_params *p, tensor *dst) {
                     continue;
                 }
                 const void *kr = kbase + (j0 + jj) * k->nb[1];
+                if (deq) {
+                    deq(kr, krow, d);
+                    kr = krow;
+                }
                 for (int64_t g = 0; g < G; g++) {
                     const float *qr = (const float *)(const void *)(qbase + (hk * G + g) * q->nb[2]);
                     float sc = (f16 ? fn->dot_f16(qr, kr, d) : fn->dot(qr, kr, d)) * scale;
@@ -97,6 +106,10 @@ void cpu_op_flash_attn(const cpu_params *p, tensor *dst) {
             for (int64_t jj = 0; jj < nb; jj++) {
                 if (bias[jj] == -INFINITY) continue;
                 const void *vr = vbase + (j0 + jj) * v->nb[1];
+                if (deq) {
+                    deq(vr, vrow, dv);
+                    vr = vrow;
+                }
                 for (int64_t g = 0; g < G; g++) {
                     float w = s[g * KV_BLOCK + jj];
                     if (f16) fn->axpy_f16(acc + g * dv, vr, w, dv);
