@@ -68,6 +68,11 @@ typedef struct {
     void (*f16_to_f32)(float *y, const uint16_t *x, int64_t n);
     float (*dot_f16)(const float *x, const uint16_t *y, int64_t n);
     void (*axpy_f16)(float *y, const uint16_t *x, float a, int64_t n); /* y += a x */
+    /* The same for nx rows at once, sharing each f16 load (attention's query
+     * heads of one KV head): out[r] = dot(x + r*xs, y); y_r += a[r] x for
+     * y_r = y + r*ys. Strides in floats. */
+    void (*dot_f16_rows)(const float *x, size_t xs, int nx, const uint16_t *y, int64_t n, float *out);
+    void (*axpy_f16_rows)(float *y, size_t ys, int ny, const uint16_t *x, const float *a, int64_t n);
 } cpu_vec_fns;
 
 const cpu_vec_fns *cpu_vec(void);

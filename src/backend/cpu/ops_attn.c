@@ -19,7 +19,7 @@ static int64_t group_of(const tensor *dst) {
 }
 
 size_t cpu_flash_attn_work_size(const tensor *dst, int nth) {
-    size_t per = (size_t)group_of(dst) * ((size_t)dst->src[2]->ne[0] + KV_BLOCK + 2) + KV_BLOCK +
+    size_t per = (size_t)group_of(dst) * ((size_t)dst->src[2]->ne[0] + KV_BLOCK + 3) + KV_BLOCK +
                  (size_t)dst->src[1]->ne[0] + (size_t)dst->src[2]->ne[0];
     return (size_t)nth * per * sizeof(float);
 }
@@ -35,10 +35,10 @@ void cpu_op_flash_attn(const cpu_params *p, tensor *dst) {
     bool f16 = k->type == GGUF_TYPE_F16, f32 = k->type == GGUF_TYPE_F32;
     tensor_to_float_fn deq = f16 || f32 ? NULL : tensor_type_get(k->type)->to_float;
 
-    /* per thread: acc[G][dv], s[G][KV_BLOCK], m[G], sum[G], bias[KV_BLOCK], krow[d], vrow[dv] */
-    float *acc = (float *)p->work + (size_t)p->ith * ((size_t)G * ((size_t)dv + KV_BLOCK + 2) + KV_BLOCK +
+    /* per thread: acc[G][dv], s[G][KV_BLOCK], m[G], sum[G], dots[G], bias[KV_BLOCK], krow[d], vrow[dv] */
+    float *acc = (float *)p->work + (size_t)p->ith * ((size_t)G * ((size_t)dv + KV_BLOCK + 3) + KV_BLOCK +
                                                       (size_t)d + (size_t)dv);
-    float *s = acc + G * dv, *m = s + G * KV_BLOCK, *sum = m + G, *bias = sum + G;
+    float *s = acc + G * dv, *m = s + G * KV_BLOCK, *sum = m + G, *dots = sum + G, *bias = dots + G;
     float *krow = bias + KV_BLOCK, *vrow = krow + d;
 
     int64_t r0, r1;
@@ -84,9 +84,13 @@ void cpu_op_flash_attn(const cpu_params *p, tensor *dst) {
                     deq(kr, krow, d);
                     kr = krow;
                 }
+                const float *q0 = (const float *)(const void *)(qbase + hk * G * q->nb[2]);
+                size_t qs = q->nb[2] / sizeof(float);
+                if (f16) fn->dot_f16_rows(q0, qs, (int)G, kr, d, dots);
+                else
+                    for (int64_t g = 0; g < G; g++) dots[g] = fn->dot(q0 + (size_t)g * qs, kr, d);
                 for (int64_t g = 0; g < G; g++) {
-                    const float *qr = (const float *)(const void *)(qbase + (hk * G + g) * q->nb[2]);
-                    float sc = (f16 ? fn->dot_f16(qr, kr, d) : fn->dot(qr, kr, d)) * scale;
+                    float sc = dots[g] * scale;
                     if (cap > 0.0f) sc = cap * tanhf(sc / cap);
                     s[g * KV_BLOCK + jj] = sc + bias[jj];
                 }
@@ -110,11 +114,10 @@ void cpu_op_flash_attn(const cpu_params *p, tensor *dst) {
                     deq(vr, vrow, dv);
                     vr = vrow;
                 }
-                for (int64_t g = 0; g < G; g++) {
-                    float w = s[g * KV_BLOCK + jj];
-                    if (f16) fn->axpy_f16(acc + g * dv, vr, w, dv);
-                    else fn->axpy(acc + g * dv, vr, w, dv);
-                }
+                for (int64_t g = 0; g < G; g++) dots[g] = s[g * KV_BLOCK + jj];
+                if (f16) fn->axpy_f16_rows(acc, (size_t)dv, (int)G, vr, dots, dv);
+                else
+                    for (int64_t g = 0; g < G; g++) fn->axpy(acc + g * dv, vr, dots[g], dv);
             }
         }
         for (int64_t g = 0; g < G; g++) {

@@ -70,9 +70,18 @@ static void axpy_f16(float *y, const uint16_t *x, float a, int64_t n) {
     for (int64_t i = 0; i < n; i++) y[i] += a * f16_table[x[i]];
 }
 
+static void dot_f16_rows(const float *x, size_t xs, int nx, const uint16_t *y, int64_t n, float *out) {
+    for (int r = 0; r < nx; r++) out[r] = dot_f16(x + (size_t)r * xs, y, n);
+}
+
+static void axpy_f16_rows(float *y, size_t ys, int ny, const uint16_t *x, const float *a, int64_t n) {
+    for (int r = 0; r < ny; r++) axpy_f16(y + (size_t)r * ys, x, a[r], n);
+}
+
 static const cpu_vec_fns generic = {
     .dot = dot, .sum_sq = sum_sq, .scale = scale, .axpy = axpy, .max = vmax, .exp_sum = exp_sum,
     .f16_to_f32 = f16_to_f32, .dot_f16 = dot_f16, .axpy_f16 = axpy_f16,
+    .dot_f16_rows = dot_f16_rows, .axpy_f16_rows = axpy_f16_rows,
 };
 
 const cpu_vec_fns *cpu_vec_generic(void) {

@@ -131,9 +131,77 @@ static void axpy_f16(float *y, const uint16_t *x, float a, int64_t n) {
     for (; i < n; i++) y[i] += a * tensor_f16_to_f32(x[i]);
 }
 
+static inline __m256 load_h(const uint16_t *p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
+}
+
+/* Up to four rows per pass: each converted f16 vector feeds four FMAs. */
+static void dot_f16_rows(const float *x, size_t xs, int nx, const uint16_t *y, int64_t n, float *out) {
+    for (int r0 = 0; r0 < nx; r0 += 4) {
+        int nr = nx - r0 < 4 ? nx - r0 : 4;
+        const float *x0 = x + (size_t)r0 * xs;
+        if (nr < 4) {
+            for (int r = 0; r < nr; r++) out[r0 + r] = dot_f16(x0 + (size_t)r * xs, y, n);
+            continue;
+        }
+        const float *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
+        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+        int64_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            __m256 k = load_h(y + i);
+            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x0 + i), k, a0);
+            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x1 + i), k, a1);
+            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x2 + i), k, a2);
+            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x3 + i), k, a3);
+        }
+        float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+        for (; i < n; i++) {
+            float k = tensor_f16_to_f32(y[i]);
+            s0 += x0[i] * k;
+            s1 += x1[i] * k;
+            s2 += x2[i] * k;
+            s3 += x3[i] * k;
+        }
+        out[r0] = s0;
+        out[r0 + 1] = s1;
+        out[r0 + 2] = s2;
+        out[r0 + 3] = s3;
+    }
+}
+
+static void axpy_f16_rows(float *y, size_t ys, int ny, const uint16_t *x, const float *a, int64_t n) {
+    for (int r0 = 0; r0 < ny; r0 += 4) {
+        int nr = ny - r0 < 4 ? ny - r0 : 4;
+        float *y0 = y + (size_t)r0 * ys;
+        if (nr < 4) {
+            for (int r = 0; r < nr; r++) axpy_f16(y0 + (size_t)r * ys, x, a[r0 + r], n);
+            continue;
+        }
+        float *y1 = y0 + ys, *y2 = y1 + ys, *y3 = y2 + ys;
+        __m256 w0 = _mm256_set1_ps(a[r0]), w1 = _mm256_set1_ps(a[r0 + 1]);
+        __m256 w2 = _mm256_set1_ps(a[r0 + 2]), w3 = _mm256_set1_ps(a[r0 + 3]);
+        int64_t i = 0;
+        for (; i + 8 <= n; i += 8) {
+            __m256 v = load_h(x + i);
+            _mm256_storeu_ps(y0 + i, _mm256_fmadd_ps(w0, v, _mm256_loadu_ps(y0 + i)));
+            _mm256_storeu_ps(y1 + i, _mm256_fmadd_ps(w1, v, _mm256_loadu_ps(y1 + i)));
+            _mm256_storeu_ps(y2 + i, _mm256_fmadd_ps(w2, v, _mm256_loadu_ps(y2 + i)));
+            _mm256_storeu_ps(y3 + i, _mm256_fmadd_ps(w3, v, _mm256_loadu_ps(y3 + i)));
+        }
+        for (; i < n; i++) {
+            float v = tensor_f16_to_f32(x[i]);
+            y0[i] += a[r0] * v;
+            y1[i] += a[r0 + 1] * v;
+            y2[i] += a[r0 + 2] * v;
+            y3[i] += a[r0 + 3] * v;
+        }
+    }
+}
+
 static const cpu_vec_fns avx2 = {
     .dot = dot, .sum_sq = sum_sq, .scale = scale, .axpy = axpy, .max = vmax, .exp_sum = exp_sum,
     .f16_to_f32 = f16_to_f32, .dot_f16 = dot_f16, .axpy_f16 = axpy_f16,
+    .dot_f16_rows = dot_f16_rows, .axpy_f16_rows = axpy_f16_rows,
 };
 
 const cpu_vec_fns *cpu_vec_avx2(void) {
