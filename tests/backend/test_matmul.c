@@ -66,17 +66,22 @@ static bool make_row(const tensor_type_traits *tr, tensor_type t, int64_t n, flo
 
 typedef struct {
     int64_t n_tokens, n_out;
-    int n_in_kind; /* 0: 512, 1: an awkward multiple of the block size */
+    int n_in_kind; /* 0: 512, 1: an awkward multiple of the block size, 2: deeper than one
+                      integer-GEMM panel (1024) and not a multiple of it */
     int threads;
 } shape;
 
 static const shape shapes[] = {
     {1, 37, 0, 1}, {1, 37, 1, 2}, {2, 19, 1, 3}, {7, 37, 0, 2},
     {33, 41, 1, 3}, {512, 37, 0, 2}, {512, 21, 1, 1},
+    /* token counts leaving 1..3 after groups of 4, row counts leaving 1..7
+     * after panels of 8 (and exactly 8) */
+    {9, 29, 1, 1}, {10, 13, 2, 2}, {11, 8, 2, 3}, {8, 3, 0, 3},
 };
 
 static int64_t n_in_for(int kind, int64_t bs) {
     if (kind == 0) return 512;
+    if (kind == 2) return bs == 1 ? 1500 : 2304;
     if (bs == 1) return 301;
     return bs >= 256 ? 768 : 288;
 }

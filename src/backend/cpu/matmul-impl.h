@@ -13,6 +13,7 @@ typedef enum {
     MM_PATH_GEMV_F,     /* F32/F16/BF16 weights by f32 activations, few tokens */
     MM_PATH_GEMV_Q,     /* Q4_0/Q8_0/Q4_K weights by int8 activations, few tokens */
     MM_PATH_GEMM,       /* weights dequantized into packed f32 panels, many tokens */
+    MM_PATH_GEMM_Q,     /* Q4_0/Q8_0/Q4_K weights by int8 activations, many tokens */
 } mm_path;
 
 /* At and above this many tokens the packed GEMM wins over row-by-row dots. */
@@ -23,6 +24,11 @@ typedef enum {
 #define MM_MR 6
 #define MM_NR 16
 #define MM_KC 512
+
+/* Integer GEMM: output rows per interleaved panel, and the panel depth (a
+ * multiple of 256; the panel, 320 bytes per 32 columns, stays in L1). */
+#define MM_QR 8
+#define MM_QKC 1024
 
 /* int8 activations of the GEMV_Q path, one token row of n_in values, laid out
  * as qs[n_in] (padded to 64 bytes), then d[n_in/32] and ds[n_in/32]: block b
@@ -50,6 +56,9 @@ void mm__gemm_avx2(const cpu_matmul_args *a, const float *packed, int64_t p0, in
  * [k0, k0 + kc), into panel[kc][MM_NR]; tmp holds MM_NR * MM_KC floats. */
 void mm__pack_weights_avx2(const cpu_matmul_args *a, int64_t o, int64_t k0, int64_t kc,
                            float *panel, float *tmp);
+/* Output panels [p0, p1) (MM_QR rows each) of the integer GEMM; act is the
+ * prepared int8 rows as for the GEMV. */
+void mm__gemmq_avx2(const cpu_matmul_args *a, const void *act, size_t act_row_bytes, int64_t p0, int64_t p1);
 /* One row chunk: dst[0..n) = W[row][k0 .. k0 + n); n and k0 multiples of the
  * block size. Exposed for the tests. */
 void mm__dequant_row_avx2(tensor_type t, const void *row, int64_t k0, int64_t n, float *dst);

@@ -1,6 +1,7 @@
 /* CPU matmul entry points: choosing a path, sizing its scratch, and the
  * portable path built on the type traits' vec_dot. */
 #include <assert.h>
+#include <stdbool.h>
 
 #include "backend/cpu/matmul-impl.h"
 
@@ -11,14 +12,13 @@ enum { TRAITS_ROW_TILE = 16 };
 static mm_path select_path(tensor_cpu cpu, tensor_type t, int64_t n_tokens) {
 #ifdef MM_HAVE_X86
     if (cpu == TENSOR_CPU_AVX2) {
-        if (n_tokens >= MM_GEMM_MIN_TOKENS) return MM_PATH_GEMM;
+        bool int8_act = t == GGUF_TYPE_Q4_0 || t == GGUF_TYPE_Q8_0 || t == GGUF_TYPE_Q4_K;
+        if (n_tokens >= MM_GEMM_MIN_TOKENS) return int8_act ? MM_PATH_GEMM_Q : MM_PATH_GEMM;
+        if (int8_act) return MM_PATH_GEMV_Q;
         switch (t) {
         case GGUF_TYPE_F32:
         case GGUF_TYPE_F16:
         case GGUF_TYPE_BF16: return MM_PATH_GEMV_F;
-        case GGUF_TYPE_Q4_0:
-        case GGUF_TYPE_Q8_0:
-        case GGUF_TYPE_Q4_K: return MM_PATH_GEMV_Q;
         default: break;
         }
     }
@@ -52,7 +52,8 @@ size_t cpu_matmul_scratch_size_cpu(tensor_cpu cpu, tensor_type wtype, int64_t n_
     switch (select_path(cpu, wtype, n_tokens)) {
     case MM_PATH_TRAITS: return (size_t)n_tokens * traits_act_row_bytes(traits_of(cpu, wtype), n_in);
     case MM_PATH_GEMV_F: return 0;
-    case MM_PATH_GEMV_Q: return (size_t)n_tokens * mm__qa_row_bytes(n_in);
+    case MM_PATH_GEMV_Q:
+    case MM_PATH_GEMM_Q: return (size_t)n_tokens * mm__qa_row_bytes(n_in);
     case MM_PATH_GEMM:
         return (size_t)((n_tokens + MM_MR - 1) / MM_MR) * MM_MR * (size_t)n_in * sizeof(float);
     }
@@ -118,7 +119,8 @@ void cpu_matmul_prepare_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, i
     }
     case MM_PATH_GEMV_F: return;
 #ifdef MM_HAVE_X86
-    case MM_PATH_GEMV_Q: for_my_blocks(a, a->n_in / MM_QA_BLOCK, ith, nth, qa_convert, NULL); return;
+    case MM_PATH_GEMV_Q:
+    case MM_PATH_GEMM_Q: for_my_blocks(a, a->n_in / MM_QA_BLOCK, ith, nth, qa_convert, NULL); return;
     case MM_PATH_GEMM: {
         int64_t p0, p1;
         share((a->n_tokens + MM_MR - 1) / MM_MR, ith, nth, &p0, &p1);
@@ -158,6 +160,13 @@ void cpu_matmul_compute_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, i
 #ifdef MM_HAVE_X86
         share((a->n_out + MM_NR - 1) / MM_NR, ith, nth, &lo, &hi);
         if (lo < hi) mm__gemm_avx2(a, a->scratch, lo, hi);
+#endif
+        return;
+    }
+    if (path == MM_PATH_GEMM_Q) {
+#ifdef MM_HAVE_X86
+        share((a->n_out + MM_QR - 1) / MM_QR, ith, nth, &lo, &hi);
+        if (lo < hi) mm__gemmq_avx2(a, a->scratch, mm__qa_row_bytes(a->n_in), lo, hi);
 #endif
         return;
     }

@@ -1,0 +1,210 @@
+/* bench_matmul_cpu: single-thread kernel speed in thread CPU time
+ * (CLOCK_THREAD_CPUTIME_ID), best of N, so that the numbers hold on a machine
+ * other processes are loading: time this thread spends descheduled is not
+ * counted (time stalled on memory is). Next to each sova number it prints the
+ * baseline measured the same way in the same run:
+ *   gemv: weights read from DRAM (rotating over 512 MiB) and from cache
+ *         (one 512-row matrix); GB/s of weight bytes.
+ *   gemm: sova vs OpenBLAS sgemm (1 thread) on the dequantized weights, plus
+ *         the dequantization (type traits' to_float).
+ *
+ *   bench_matmul_cpu [--types Q4_0,...] [--reps N] [--tokens M] [--no-gemv] [--no-gemm]
+ */
+#include <cblas.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "backend/cpu/matmul.h"
+
+enum { MAX_TYPES = 16 };
+static const size_t COLD_BYTES = (size_t)512 << 20;
+
+static uint64_t rng = 0x2545f4914f6cdd1dull;
+static float frand(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return (float)((double)(rng >> 11) * 0x1p-53 * 2.0 - 1.0);
+}
+
+static double cpu_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void *xalloc(size_t n) {
+    void *p = aligned_alloc(64, (n + 63) & ~(size_t)63);
+    if (!p) {
+        fprintf(stderr, "bench_matmul_cpu: out of memory (%zu bytes)\n", n);
+        exit(1);
+    }
+    return p;
+}
+
+static void run1(const cpu_matmul_args *a) {
+    cpu_matmul_prepare(a, 0, 1);
+    cpu_matmul_compute(a, 0, 1);
+}
+
+/* 64 distinct random rows tiled to n_out (see bench_matmul.c). */
+static uint8_t *make_weights(tensor_type t, int64_t n_out, int64_t n_in, size_t *row_bytes) {
+    const tensor_type_traits *tr = tensor_type_get(t);
+    *row_bytes = tensor_row_bytes(t, n_in);
+    uint8_t *w = xalloc((size_t)n_out * *row_bytes);
+    float *src = xalloc((size_t)n_in * sizeof(float));
+    int64_t distinct = n_out < 64 ? n_out : 64;
+    for (int64_t o = 0; o < distinct; o++) {
+        for (int64_t i = 0; i < n_in; i++) src[i] = frand();
+        tr->from_float(src, w + (size_t)o * *row_bytes, n_in);
+    }
+    for (int64_t o = distinct; o < n_out; o++)
+        memcpy(w + (size_t)o * *row_bytes, w + (size_t)(o % distinct) * *row_bytes, *row_bytes);
+    free(src);
+    return w;
+}
+
+/* Best seconds per call over reps, each rep ~0.1 s of calls cycling over w. */
+static double time_gemv(cpu_matmul_args *a, uint8_t **w, int copies, size_t bytes, int reps) {
+    int calls = (int)(1e9 / (double)bytes);
+    if (calls < copies) calls = copies;
+    double best = 1e30;
+    for (int r = 0; r < reps + 1; r++) {
+        double t0 = cpu_s();
+        for (int i = 0; i < calls; i++) {
+            a->w = w[i % copies];
+            run1(a);
+        }
+        double dt = (cpu_s() - t0) / calls;
+        if (r > 0 && dt < best) best = dt;
+    }
+    return best;
+}
+
+static void bench_gemv(tensor_type t, int64_t n_out, int64_t n_in, int reps) {
+    size_t rb;
+    uint8_t *w0 = make_weights(t, n_out, n_in, &rb);
+    size_t bytes = (size_t)n_out * rb;
+    int copies = (int)((COLD_BYTES + bytes - 1) / bytes);
+    uint8_t **w = calloc((size_t)copies, sizeof *w);
+    w[0] = w0;
+    for (int c = 1; c < copies; c++) {
+        w[c] = xalloc(bytes);
+        memcpy(w[c], w0, bytes);
+    }
+    float *x = xalloc((size_t)n_in * sizeof(float)), *y = xalloc((size_t)n_out * sizeof(float));
+    for (int64_t i = 0; i < n_in; i++) x[i] = frand();
+    size_t ss = cpu_matmul_scratch_size(t, n_in, 1);
+    void *scratch = ss ? xalloc(ss) : NULL;
+    cpu_matmul_args a = {.wtype = t, .w_row_bytes = rb, .n_in = n_in, .n_out = n_out, .n_tokens = 1,
+                         .x = x, .x_row_stride = (size_t)n_in, .y = y, .y_row_stride = (size_t)n_out,
+                         .scratch = scratch};
+    double cold = time_gemv(&a, w, copies, bytes, reps);
+    /* Cache-resident: the first 512 rows of one copy, called over and over. */
+    cpu_matmul_args h = a;
+    h.n_out = n_out < 512 ? n_out : 512;
+    double hot = time_gemv(&h, w, 1, (size_t)h.n_out * rb, reps);
+    printf("gemv  %-6s %5lldx%-5lld  DRAM %6.1f GB/s (%7.1f us)  cache %6.1f GB/s\n", gguf_type_name(t),
+           (long long)n_out, (long long)n_in, (double)bytes / cold * 1e-9, cold * 1e6,
+           (double)h.n_out * (double)rb / hot * 1e-9);
+    for (int c = 0; c < copies; c++) free(w[c]);
+    free(w), free(x), free(y), free(scratch);
+}
+
+static void bench_gemm(tensor_type t, int64_t m, int64_t n_out, int64_t n_in, int reps) {
+    size_t rb;
+    uint8_t *w = make_weights(t, n_out, n_in, &rb);
+    float *x = xalloc((size_t)m * (size_t)n_in * sizeof(float));
+    float *y = xalloc((size_t)m * (size_t)n_out * sizeof(float));
+    float *yb = xalloc((size_t)m * (size_t)n_out * sizeof(float));
+    float *wf = xalloc((size_t)n_out * (size_t)n_in * sizeof(float));
+    for (size_t i = 0; i < (size_t)m * (size_t)n_in; i++) x[i] = frand();
+    size_t ss = cpu_matmul_scratch_size(t, n_in, m);
+    void *scratch = ss ? xalloc(ss) : NULL;
+    cpu_matmul_args a = {.wtype = t, .w = w, .w_row_bytes = rb, .n_in = n_in, .n_out = n_out, .n_tokens = m,
+                         .x = x, .x_row_stride = (size_t)n_in, .y = y, .y_row_stride = (size_t)n_out,
+                         .scratch = scratch};
+    const tensor_type_traits *tr = tensor_type_get(t);
+    double best_ours = 1e30, best_blas = 1e30, best_deq = 1e30;
+    for (int r = 0; r < reps + 1; r++) {
+        double t0 = cpu_s();
+        run1(&a);
+        double ours = cpu_s() - t0;
+        t0 = cpu_s();
+        for (int64_t o = 0; o < n_out; o++) tr->to_float(w + (size_t)o * rb, wf + (size_t)o * (size_t)n_in, n_in);
+        double deq = cpu_s() - t0;
+        t0 = cpu_s();
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (blasint)m, (blasint)n_out, (blasint)n_in, 1.0f, x,
+                    (blasint)n_in, wf, (blasint)n_in, 0.0f, yb, (blasint)n_out);
+        double blas = cpu_s() - t0;
+        if (r == 0) continue;
+        if (ours < best_ours) best_ours = ours;
+        if (blas < best_blas) best_blas = blas;
+        if (deq < best_deq) best_deq = deq;
+    }
+    double max_diff = 0, max_ref = 0;
+    for (size_t i = 0; i < (size_t)m * (size_t)n_out; i++) {
+        double d = y[i] - yb[i];
+        if (d < 0) d = -d;
+        if (d > max_diff) max_diff = d;
+        if (yb[i] > max_ref) max_ref = yb[i];
+    }
+    double flop = 2.0 * (double)m * (double)n_out * (double)n_in;
+    bool is_f32 = t == GGUF_TYPE_F32;
+    double base = is_f32 ? best_blas : best_blas + best_deq;
+    printf("gemm  %-6s %lldx%lldx%lld  sova %7.1f ms %6.1f GFLOP/s | sgemm %7.1f ms %6.1f GFLOP/s | deq %6.1f ms"
+           " | sova/%s speed %.2fx  (max |diff| %.2g of %.2g)\n",
+           gguf_type_name(t), (long long)m, (long long)n_out, (long long)n_in, best_ours * 1e3,
+           flop / best_ours * 1e-9, best_blas * 1e3, flop / best_blas * 1e-9, best_deq * 1e3,
+           is_f32 ? "sgemm" : "(deq+sgemm)", base / best_ours, max_diff, max_ref);
+    free(w), free(x), free(y), free(yb), free(wf), free(scratch);
+}
+
+static int parse_types(const char *list, tensor_type *out) {
+    int n = 0;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", list);
+    for (char *tok = strtok(buf, ","); tok && n < MAX_TYPES; tok = strtok(NULL, ",")) {
+        int t = gguf_type_from_name(tok);
+        if (t < 0 || tensor_type_check((tensor_type)t, "bench") != SV_OK ||
+            !tensor_type_get((tensor_type)t)->from_float) {
+            fprintf(stderr, "bench_matmul_cpu: type %s cannot be benchmarked\n", tok);
+            return -1;
+        }
+        out[n++] = (tensor_type)t;
+    }
+    return n;
+}
+
+int main(int argc, char **argv) {
+    int reps = 5;
+    int64_t tokens = 512;
+    bool gemv = true, gemm = true;
+    const char *types = "F16,Q8_0,Q4_0,Q4_K";
+    const char *gemm_types = "F32,Q8_0,Q4_0,Q4_K";
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--tokens") && i + 1 < argc) tokens = atoll(argv[++i]);
+        else if (!strcmp(argv[i], "--types") && i + 1 < argc) types = gemm_types = argv[++i];
+        else if (!strcmp(argv[i], "--no-gemv")) gemv = false;
+        else if (!strcmp(argv[i], "--no-gemm")) gemm = false;
+        else {
+            fprintf(stderr, "usage: bench_matmul_cpu [--reps N] [--tokens M] [--types T,T,...] [--no-gemv] [--no-gemm]\n");
+            return strcmp(argv[i], "--help") == 0 ? 0 : 2;
+        }
+    }
+    if (reps < 1 || tokens < 1) return 2;
+    tensor_type tv[MAX_TYPES], tm[MAX_TYPES];
+    int ntv = parse_types(types, tv), ntm = parse_types(gemm_types, tm);
+    if (ntv < 0 || ntm < 0) return 2;
+    openblas_set_num_threads(1);
+    printf("kernels: %s, 1 thread, thread CPU time, best of %d\n", tensor_cpu_name(tensor_cpu_active()), reps);
+    if (gemv)
+        for (int i = 0; i < ntv; i++) bench_gemv(tv[i], 4096, 4096, reps);
+    if (gemm)
+        for (int i = 0; i < ntm; i++) bench_gemm(tm[i], tokens, 512, 4096, reps);
+    return 0;
+}
