@@ -92,6 +92,7 @@ static inline float load1_bf16(const void *p, int64_t i) {
 /* Rows per pass: four independent FMA chains hide the FMA latency and let one
  * x load serve four rows. */
 enum { FR = 4 };
+_Static_assert(FR == 4, "dot_rows_q4_0 names its four accumulators");
 
 #define DEFINE_GEMV_F(T)                                                                          \
     static void dot_rows_##T(int64_t n, const void *const *w, const float *x, float *out) {        \
@@ -143,29 +144,89 @@ static void dot_rows_q8_0(int64_t n, const void *const *w, const qa_row *x, floa
     for (int r = 0; r < FR; r++) out[r] = hsum8(acc[r]);
 }
 
-/* Q4_0 stores q + 8 as an unsigned nibble: dot = d * (sum q' x - 8 sum x). */
-static void dot_rows_q4_0(int64_t n, const void *const *w, const qa_row *x, float *out) {
-    __m256 acc[FR];
-    float corr[FR];
-    const __m256i lo4 = _mm256_set1_epi8(0x0f);
-    for (int r = 0; r < FR; r++) {
-        acc[r] = _mm256_setzero_ps();
-        corr[r] = 0.0f;
+/* Converts the f16 scales of blocks [b, b + n) of a Q4_0 row (n <= 8, 18
+ * bytes apart) into floats. */
+static inline __m256 q4_0_scales8(const block_q4_0 *blk, int n) {
+    __m128i h = _mm_setzero_si128();
+    switch (n) { /* falls through: lane i takes block i */
+    case 8: h = _mm_insert_epi16(h, blk[7].d, 7); /* fall through */
+    case 7: h = _mm_insert_epi16(h, blk[6].d, 6); /* fall through */
+    case 6: h = _mm_insert_epi16(h, blk[5].d, 5); /* fall through */
+    case 5: h = _mm_insert_epi16(h, blk[4].d, 4); /* fall through */
+    case 4: h = _mm_insert_epi16(h, blk[3].d, 3); /* fall through */
+    case 3: h = _mm_insert_epi16(h, blk[2].d, 2); /* fall through */
+    case 2: h = _mm_insert_epi16(h, blk[1].d, 1); /* fall through */
+    default: h = _mm_insert_epi16(h, blk[0].d, 0);
     }
-    for (int64_t b = 0; b < n / QK4_0; b++) {
-        __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + b * QK4_0));
-        float dx = x->d[b], dsx = x->ds[b];
+    return _mm256_cvtph_ps(h);
+}
+
+/* Blocks per chunk whose combined scales are computed ahead of the dots. */
+enum { Q4_0_CHUNK = 128 };
+
+/* Q4_0 stores q + 8 as an unsigned nibble: dot = sum_b dw dx (sum q' x) - 8
+ * sum_b dw ds. Per chunk, a first loop turns each row's f16 scales into
+ * dw * dx (8 blocks per conversion) and sums the offset term; the dot loop
+ * then needs one broadcast load and one FMA per row and block. pf are the
+ * rows of the next pass, prefetched at the same offset so their memory
+ * arrives while this pass computes. */
+static void dot_rows_q4_0(int64_t n, const void *const *w, const void *const *pf, const qa_row *x,
+                          float *out) {
+    _Alignas(32) float sc[FR][Q4_0_CHUNK];
+    __m256 acc[FR], corr[FR];
+    const __m256i lo4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
+    const __m256i shift = _mm256_setr_epi64x(0, 0, 4, 4);
+    for (int r = 0; r < FR; r++) acc[r] = corr[r] = _mm256_setzero_ps();
+    int64_t nb = n / QK4_0;
+    for (int64_t c0 = 0; c0 < nb; c0 += Q4_0_CHUNK) {
+        int cn = (int)(nb - c0 < Q4_0_CHUNK ? nb - c0 : Q4_0_CHUNK);
         for (int r = 0; r < FR; r++) {
-            const block_q4_0 *blk = (const block_q4_0 *)w[r] + b;
-            __m128i raw = _mm_loadu_si128((const __m128i *)blk->qs);
-            __m256i q = _mm256_and_si256(
-                _mm256_set_m128i(_mm_srli_epi16(raw, 4), raw), lo4);
-            float dw = h2f(blk->d);
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(dot_u8_s8(q, xv)), _mm256_set1_ps(dw * dx), acc[r]);
-            corr[r] += dw * dsx;
+            const block_q4_0 *blk = (const block_q4_0 *)w[r] + c0;
+            for (int b = 0; b < cn; b += 8) {
+                int k = cn - b < 8 ? cn - b : 8;
+                __m256 dw = q4_0_scales8(blk + b, k);
+                __m256 dx, dsx;
+                if (k == 8) {
+                    dx = _mm256_loadu_ps(x->d + c0 + b);
+                    dsx = _mm256_loadu_ps(x->ds + c0 + b);
+                } else { /* dw's lanes past k are 0, so any finite x will do */
+                    _Alignas(32) float t[2][8] = {{0}};
+                    memcpy(t[0], x->d + c0 + b, (size_t)k * sizeof(float));
+                    memcpy(t[1], x->ds + c0 + b, (size_t)k * sizeof(float));
+                    dx = _mm256_load_ps(t[0]);
+                    dsx = _mm256_load_ps(t[1]);
+                }
+                _mm256_storeu_ps(sc[r] + b, _mm256_mul_ps(dw, dx));
+                corr[r] = _mm256_fmadd_ps(dw, dsx, corr[r]);
+            }
         }
+        /* Named accumulators: GCC keeps an array of them in memory across this loop. */
+        __m256 a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+        const block_q4_0 *w0 = (const block_q4_0 *)w[0] + c0, *w1 = (const block_q4_0 *)w[1] + c0;
+        const block_q4_0 *w2 = (const block_q4_0 *)w[2] + c0, *w3 = (const block_q4_0 *)w[3] + c0;
+        const char *f0 = (const char *)((const block_q4_0 *)pf[0] + c0);
+        const char *f1 = (const char *)((const block_q4_0 *)pf[1] + c0);
+        const char *f2 = (const char *)((const block_q4_0 *)pf[2] + c0);
+        const char *f3 = (const char *)((const block_q4_0 *)pf[3] + c0);
+        for (int b = 0; b < cn; b++) {
+            __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + (c0 + b) * QK4_0));
+#define ROW(r)                                                                                        \
+    do {                                                                                              \
+        _mm_prefetch(f##r + b * (int)sizeof(block_q4_0), _MM_HINT_T0);                               \
+        __m256i raw = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)w##r[b].qs));     \
+        __m256i q = _mm256_and_si256(_mm256_srlv_epi64(raw, shift), lo4);                             \
+        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, xv), ones);                             \
+        a##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_broadcast_ss(&sc[r][b]), a##r);          \
+    } while (0)
+            ROW(0);
+            ROW(1);
+            ROW(2);
+            ROW(3);
+#undef ROW
+        }
+        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
     }
-    for (int r = 0; r < FR; r++) out[r] = hsum8(acc[r]) - 8.0f * corr[r];
+    for (int r = 0; r < FR; r++) out[r] = hsum8(acc[r]) - 8.0f * hsum8(corr[r]);
 }
 
 /* The 8 6-bit scales and 8 6-bit mins of a Q4_K super-block as float lanes. */
@@ -191,7 +252,8 @@ static inline __m256i reduce8x8(const __m256i *s) {
 
 enum { KR = 2 }; /* Q4_K rows per pass: its reduction needs many registers */
 
-static void dot_rows_q4_k(int64_t n, const void *const *w, const qa_row *x, float *out) {
+static void dot_rows_q4_k(int64_t n, const void *const *w, const void *const *pf, const qa_row *x,
+                          float *out) {
     __m256 acc[KR], accm[KR];
     const __m256i lo4 = _mm256_set1_epi8(0x0f);
     for (int r = 0; r < KR; r++) acc[r] = accm[r] = _mm256_setzero_ps();
@@ -200,6 +262,10 @@ static void dot_rows_q4_k(int64_t n, const void *const *w, const qa_row *x, floa
         __m256 dx = _mm256_loadu_ps(x->d + b * 8), dsx = _mm256_loadu_ps(x->ds + b * 8);
         for (int r = 0; r < KR; r++) {
             const block_q4_K *blk = (const block_q4_K *)w[r] + b;
+            const char *next = (const char *)((const block_q4_K *)pf[r] + b);
+            _mm_prefetch(next, _MM_HINT_T0);
+            _mm_prefetch(next + 64, _MM_HINT_T0);
+            _mm_prefetch(next + 128, _MM_HINT_T0);
             __m256i s[8];
             for (int j = 0; j < 4; j++) {
                 __m256i q = _mm256_loadu_si256((const __m256i *)(blk->qs + 32 * j));
@@ -227,9 +293,11 @@ void mm__gemv_avx2(const cpu_matmul_args *a, const void *act, size_t act_row_byt
     int64_t nb = a->n_in / MM_QA_BLOCK;
     for (int64_t o = o0; o < o1; o += rows) {
         /* A short last pass repeats its last row rather than reading past it. */
-        const void *wr[FR];
-        for (int r = 0; r < rows; r++)
+        const void *wr[FR], *pf[FR];
+        for (int r = 0; r < rows; r++) {
             wr[r] = w + (size_t)(o + r < o1 ? o + r : o1 - 1) * a->w_row_bytes;
+            pf[r] = w + (size_t)(o + rows + r < o1 ? o + rows + r : o1 - 1) * a->w_row_bytes;
+        }
         int nr = (int)(o1 - o < rows ? o1 - o : rows);
         for (int64_t t = 0; t < a->n_tokens; t++) {
             float out[FR];
@@ -246,8 +314,8 @@ void mm__gemv_avx2(const cpu_matmul_args *a, const void *act, size_t act_row_byt
             case GGUF_TYPE_F16: dot_rows_f16(a->n_in, wr, xt, out); break;
             case GGUF_TYPE_BF16: dot_rows_bf16(a->n_in, wr, xt, out); break;
             case GGUF_TYPE_Q8_0: dot_rows_q8_0(a->n_in, wr, &q, out); break;
-            case GGUF_TYPE_Q4_0: dot_rows_q4_0(a->n_in, wr, &q, out); break;
-            case GGUF_TYPE_Q4_K: dot_rows_q4_k(a->n_in, wr, &q, out); break;
+            case GGUF_TYPE_Q4_0: dot_rows_q4_0(a->n_in, wr, pf, &q, out); break;
+            case GGUF_TYPE_Q4_K: dot_rows_q4_k(a->n_in, wr, pf, &q, out); break;
             default: return;
             }
             float *yt = a->y + (size_t)t * a->y_row_stride + o;
