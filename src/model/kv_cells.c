@@ -342,7 +342,7 @@ sv_status model_kv_cells_mask(const model_kv_cells *c, const model_kv_token *tok
             }
             if (covers) {
                 const int32_t lo0 = lo > 0 ? (int32_t)lo : 0;
-                for (uint32_t j = 0; j < n_kv; j++) row[j] = (pos[j] >= lo0) & (pos[j] <= p) ? 0.0f : -INFINITY;
+                for (uint32_t j = 0; j < n_kv; j++) row[j] = ((pos[j] >= lo0) & (pos[j] <= p)) ? 0.0f : -INFINITY;
             } else {
                 const int32_t lo32 = (int32_t)lo;
                 for (uint32_t j = 0; j < n_kv; j++) {

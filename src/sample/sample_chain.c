@@ -26,7 +26,6 @@ struct sample_chain {
     int32_t *ov_id;           /* [ov_cap] */
     float *ov_logit;          /* [ov_cap] */
     int32_t *ov_count;        /* [ov_cap] occurrences in the penalty window */
-    uint8_t *ov_seen;         /* [ov_cap] all 0 between calls */
     size_t n_ov, ov_cap;
     sample_cand *cands;       /* [n_vocab] */
     size_t n_cands;           /* candidates of the last sample */
@@ -137,8 +136,7 @@ sv_status sample_chain_new(const sample_params *params, sample_chain **out) {
         c->ov_id = malloc(c->ov_cap * sizeof *c->ov_id);
         c->ov_logit = malloc(c->ov_cap * sizeof *c->ov_logit);
         c->ov_count = malloc(c->ov_cap * sizeof *c->ov_count);
-        c->ov_seen = calloc(c->ov_cap, sizeof *c->ov_seen);
-        if (!c->ov_id || !c->ov_logit || !c->ov_count || !c->ov_seen) {
+        if (!c->ov_id || !c->ov_logit || !c->ov_count) {
             sample_chain_free(c);
             return sv_error(SV_ERR_NOMEM, "no memory for %zu changed logits", c->ov_cap);
         }
@@ -166,7 +164,6 @@ void sample_chain_free(sample_chain *c) {
     free(c->ov_id);
     free(c->ov_logit);
     free(c->ov_count);
-    free(c->ov_seen);
     free(c->cands);
     free(c);
 }
@@ -245,34 +242,18 @@ static size_t find_id(const sample_cand *a, size_t n, int32_t id) {
     return lo < n && a[lo].id == id ? lo : n;
 }
 
-/* Patches the overlay into candidates a[0..m) taken from the raw logits
- * (ascending ids when by_id, else any order), adds changed tokens that are
- * missing and drops those now at -INFINITY. Returns the new count; a has
- * room for m + n_ov entries. */
+/* Patches the overlay into candidates a[0..m) taken from the raw logits:
+ * with by_id (a holds every finite logit in ascending id order) the changed
+ * ones are found by binary search and overwritten, the missing ones appended;
+ * otherwise a holds none of them and all are appended. Tokens now at
+ * -INFINITY are dropped. Returns the new count; a has room for m + n_ov. */
 static size_t overlay_apply(sample_chain *c, sample_cand *a, size_t m, bool by_id) {
     if (c->n_ov == 0) return m;
-    if (by_id) {
-        for (size_t o = 0; o < c->n_ov; o++) {
-            size_t i = find_id(a, m, c->ov_id[o]);
-            if (i < m) {
-                a[i].logit = c->ov_logit[o];
-                c->ov_seen[o] = 1;
-            }
-        }
-    } else {
-        for (size_t i = 0; i < m; i++) {
-            uint32_t s = c->slot[a[i].id];
-            if (s) {
-                a[i].logit = c->ov_logit[s - 1];
-                c->ov_seen[s - 1] = 1;
-            }
-        }
-    }
     size_t n = m;
     for (size_t o = 0; o < c->n_ov; o++) {
-        if (!c->ov_seen[o] && c->ov_logit[o] > -INFINITY)
-            a[n++] = (sample_cand){.id = c->ov_id[o], .logit = c->ov_logit[o]};
-        c->ov_seen[o] = 0;
+        size_t i = by_id ? find_id(a, m, c->ov_id[o]) : m;
+        if (i < m) a[i].logit = c->ov_logit[o];
+        else if (c->ov_logit[o] > -INFINITY) a[n++] = (sample_cand){.id = c->ov_id[o], .logit = c->ov_logit[o]};
     }
     size_t w = 0;
     for (size_t i = 0; i < n; i++)
@@ -288,15 +269,16 @@ static size_t fill_finite(sample_cand *cands, const float *logits, size_t n) {
 }
 
 /* The candidates after bias, penalties and top-k. With a small k (greedy is
- * k = 1) one scan of the raw row finds the k + n_ov best: an untouched token
- * of the true top k has fewer than k untouched tokens and at most n_ov
- * changed ones above it, so it is among them; patching and cutting to k then
- * gives the exact answer without copying the row. */
+ * k = 1) one scan of the raw row, skipping the changed tokens, finds the k
+ * best unchanged ones: an unchanged token of the true top k has fewer than k
+ * unchanged tokens above it, so it is among them. The changed tokens, with
+ * their new logits, join them and the cut to k gives the exact answer
+ * without copying the row. */
 static void build_candidates(sample_chain *c, const float *logits, size_t n, size_t k, sample_cands *cur) {
     cur->data = c->cands;
     cur->sorted = false;
-    if (k > 0 && k + 2 * c->n_ov <= n / 8) {
-        size_t m = sample_top_k_scan(logits, n, k + c->n_ov, c->cands);
+    if (k > 0 && k + c->n_ov <= n / 8) {
+        size_t m = sample_top_k_scan(logits, n, k, c->slot, c->cands);
         cur->n = overlay_apply(c, c->cands, m, false);
         cur->sorted = c->n_ov == 0;
     } else {

@@ -309,13 +309,14 @@ size_t sample_pick(const sample_cands *c, double u) {
 
 /* The heap keeps the k best seen so far with the worst at its root (key =
  * -logit, max-heap): a new entry enters only when strictly above the worst
- * logit, since it has the higher id and so loses a tie. */
+ * logit, since it has the higher id and so loses a tie. Skipped ids are
+ * looked up only on that rare path. */
 static inline float clamp_inf(float v) { return v > FLT_MAX ? FLT_MAX : v; }
 
-size_t sample_top_k_scan(const float *x, size_t n, size_t k, sample_cand *out) {
+size_t sample_top_k_scan(const float *x, size_t n, size_t k, const uint32_t *skip, sample_cand *out) {
     size_t h = 0, i = 0;
     for (; i < n && h < k; i++) {
-        if (!(x[i] > -INFINITY)) continue;
+        if (!(x[i] > -INFINITY) || (skip && skip[i])) continue;
         const float v = clamp_inf(x[i]);
         out[h] = (sample_cand){.id = (int32_t)i, .logit = v, .key = -v};
         heap_sift_up(out, h++);
@@ -332,7 +333,7 @@ size_t sample_top_k_scan(const float *x, size_t n, size_t k, sample_cand *out) {
             size_t end = i + SAMPLE_SCAN_BLOCK <= n ? i + SAMPLE_SCAN_BLOCK : n;
             for (; i < end; i++) {
                 const float v = clamp_inf(x[i]);
-                if (v > thr) {
+                if (v > thr && !(skip && skip[i])) {
                     out[0] = (sample_cand){.id = (int32_t)i, .logit = v, .key = -v};
                     heap_sift_down(out, k, 0);
                     thr = -out[0].key;

@@ -61,11 +61,12 @@ void sample_temp(sample_cands *c, float t);
 size_t sample_pick(const sample_cands *c, double u);
 
 /* Writes the k (1 <= k <= n) largest entries of x[0..n) with their indices
- * into out[0..k), sorted like sample_sort. NaN counts as -INFINITY and
- * +INFINITY as FLT_MAX; -INFINITY entries are never taken, so it returns how
- * many were written (< k when fewer are finite). One pass over x with a
- * k-entry heap: the fast top-k (and argmax, k = 1) for large vocabularies. */
-size_t sample_top_k_scan(const float *x, size_t n, size_t k, sample_cand *out);
+ * into out[0..k), sorted like sample_sort, leaving out ids i with skip[i] != 0
+ * (skip may be NULL). NaN counts as -INFINITY and +INFINITY as FLT_MAX;
+ * -INFINITY entries are never taken, so it returns how many were written
+ * (< k when fewer are eligible). One pass over x with a k-entry heap: the
+ * fast top-k (and argmax, k = 1) for large vocabularies. */
+size_t sample_top_k_scan(const float *x, size_t n, size_t k, const uint32_t *skip, sample_cand *out);
 
 /* One token's logit after llama.cpp's repetition / frequency / presence
  * penalties for a token seen count > 0 times: a positive logit is divided by

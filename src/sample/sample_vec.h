@@ -10,6 +10,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 enum { SAMPLE_SCAN_BLOCK = 16 };
 
 /* e^x for x <= 0 (or -INFINITY); 0 below -87.3 where floats run out. Cephes'
@@ -68,7 +72,17 @@ static inline sample_v4f sample_v4f_exp_nonpos(sample_v4f x) {
     return (sample_v4f)((sample_v4i)(p * (sample_v4f)bits) & ok);
 }
 
-/* Whether any of x[0..SAMPLE_SCAN_BLOCK) is > thr (false for NaN). */
+/* Whether any of x[0..SAMPLE_SCAN_BLOCK) is > thr (false for NaN). x86-64
+ * always has SSE2, whose movemask ends the test in one instruction where the
+ * generic form needs four lane extracts. */
+#if defined(__SSE2__)
+static inline bool sample_block_any_gt(const float *x, float thr) {
+    const __m128 t = _mm_set1_ps(thr);
+    const __m128 ab = _mm_or_ps(_mm_cmpgt_ps(_mm_loadu_ps(x), t), _mm_cmpgt_ps(_mm_loadu_ps(x + 4), t));
+    const __m128 cd = _mm_or_ps(_mm_cmpgt_ps(_mm_loadu_ps(x + 8), t), _mm_cmpgt_ps(_mm_loadu_ps(x + 12), t));
+    return _mm_movemask_ps(_mm_or_ps(ab, cd)) != 0;
+}
+#else
 static inline bool sample_block_any_gt(const float *x, float thr) {
     sample_v4f a, b, c, d;
     memcpy(&a, x, sizeof a);
@@ -79,6 +93,7 @@ static inline bool sample_block_any_gt(const float *x, float thr) {
     const sample_v4i m = (a > t) | (b > t) | (c > t) | (d > t);
     return (m[0] | m[1] | m[2] | m[3]) != 0;
 }
+#endif
 #else
 #define SAMPLE_VEC 0
 static inline bool sample_block_any_gt(const float *x, float thr) {

@@ -128,7 +128,7 @@ static void test_top_k_paths_agree(void) {
                 CHECK_MSG(same, "pattern %d n %zu k %zu: top_k order differs from reference", pat, n, k);
 
                 static sample_cand out[3000];
-                size_t got = sample_top_k_scan(x, n, k, out);
+                size_t got = sample_top_k_scan(x, n, k, NULL, out);
                 CHECK_MSG(got == want_n, "pattern %d n %zu k %zu: scan kept %zu", pat, n, k, got);
                 same = 1;
                 for (size_t i = 0; i < got && i < want_n; i++) same &= out[i].id == ref[i].id;
@@ -304,22 +304,30 @@ static void test_temp_and_pick(void) {
  * the largest float (so a lower id at FLT_MAX still wins the tie). */
 static void test_scan_argmax_and_specials(void) {
     static float x[100];
-    sample_cand out[4];
+    static sample_cand out[100];
     for (int i = 0; i < 100; i++) x[i] = (float)(i % 10);
-    CHECK_EQ_I64(sample_top_k_scan(x, 100, 1, out), 1);
+    CHECK_EQ_I64(sample_top_k_scan(x, 100, 1, NULL, out), 1);
     CHECK_EQ_I64(out[0].id, 9);
     x[3] = NAN;
     x[50] = NAN;
     x[40] = FLT_MAX;
     x[90] = INFINITY;
-    CHECK_EQ_I64(sample_top_k_scan(x, 100, 2, out), 2);
+    CHECK_EQ_I64(sample_top_k_scan(x, 100, 2, NULL, out), 2);
     CHECK(out[0].id == 40 && out[1].id == 90 && out[1].logit == FLT_MAX);
     for (int i = 0; i < 100; i++) x[i] = -INFINITY;
     x[77] = NAN;
-    CHECK_EQ_I64(sample_top_k_scan(x, 100, 3, out), 0);
+    CHECK_EQ_I64(sample_top_k_scan(x, 100, 3, NULL, out), 0);
     x[60] = -1.0f;
-    CHECK_EQ_I64(sample_top_k_scan(x, 100, 3, out), 1);
+    CHECK_EQ_I64(sample_top_k_scan(x, 100, 3, NULL, out), 1);
     CHECK_EQ_I64(out[0].id, 60);
+    /* Skipped ids are left out, in the first fill and in the scan alike. */
+    static uint32_t skip[100];
+    for (int i = 0; i < 100; i++) x[i] = (float)i;
+    skip[0] = skip[99] = skip[97] = 1;
+    CHECK_EQ_I64(sample_top_k_scan(x, 100, 2, skip, out), 2);
+    CHECK(out[0].id == 98 && out[1].id == 96);
+    CHECK_EQ_I64(sample_top_k_scan(x, 100, 99, skip, out), 97);
+    CHECK(out[96].id == 1);
 }
 
 static void test_penalize(void) {
