@@ -42,6 +42,8 @@ typedef struct {
     int32_t n_vocab;        /* > 0: reserve (and check ids) at creation; 0: at the first sample */
 } sample_params;
 
+/* Per-sequence state (penalty window, random stream): one chain per sequence;
+ * a chain is not safe to use from two threads at once. */
 typedef struct sample_chain sample_chain;
 
 /* llama.cpp's defaults: temp 0.8, top_k 40, top_p 0.95, min_p 0.05,
