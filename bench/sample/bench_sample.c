@@ -99,7 +99,7 @@ int main(int argc, char **argv) {
         const char *name;
         int peaked;
         sample_params p;
-    } cfg[8];
+    } cfg[9];
     int nc = 0;
     sample_params d = sample_default_params();
     d.seed = 1;
@@ -116,6 +116,9 @@ int main(int argc, char **argv) {
     cfg[nc] = (__typeof__(cfg[0])){"no top-k: top-p .95 only, flat", 0, d};
     cfg[nc].p.top_k = 0;
     cfg[nc++].p.min_p = 0;
+    cfg[nc] = (__typeof__(cfg[0])){"no top-k, no top-p: min-p .05", 1, d};
+    cfg[nc].p.top_k = 0;
+    cfg[nc++].p.top_p = 1.0f;
     cfg[nc] = (__typeof__(cfg[0])){"no top-k: typical .95 min-p .05", 1, d};
     cfg[nc].p.top_k = 0;
     cfg[nc++].p.typical_p = 0.95f;

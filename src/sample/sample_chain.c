@@ -274,9 +274,36 @@ static size_t fill_finite(sample_cand *cands, const float *logits, size_t n) {
  * unchanged tokens above it, so it is among them. The changed tokens, with
  * their new logits, join them and the cut to k gives the exact answer
  * without copying the row. */
+/* Min-p as the only filter (top_k 0, top_p 1, typical 1: a common modern
+ * setting): its threshold needs only the maximum, so two passes over the raw
+ * row (argmax, then every logit above max + log min_p) replace building the
+ * whole candidate array. The set is the one sample_min_p would keep; false
+ * (nothing written that matters) when fewer than min_keep qualify or every
+ * logit is -inf, for the general path to handle. */
+static bool collect_min_p(sample_chain *c, const float *logits, size_t n, size_t min_keep, sample_cands *cur) {
+    sample_cand best;
+    float mx = -INFINITY;
+    if (sample_top_k_scan(logits, n, 1, c->slot, &best) == 1) mx = best.logit;
+    for (size_t o = 0; o < c->n_ov; o++) mx = c->ov_logit[o] > mx ? c->ov_logit[o] : mx;
+    if (!(mx > -INFINITY)) return false;
+    const float thr = mx + logf(c->p.min_p);
+    size_t m = sample_collect_at_least(logits, n, thr, c->slot, c->cands);
+    for (size_t o = 0; o < c->n_ov; o++)
+        if (c->ov_logit[o] >= thr) c->cands[m++] = (sample_cand){.id = c->ov_id[o], .logit = c->ov_logit[o]};
+    if (m < min_keep) return false;
+    cur->n = m;
+    return true;
+}
+
+static bool min_p_only(const sample_params *p) {
+    return p->top_k <= 0 && p->top_p >= 1.0f && p->typical_p >= 1.0f && p->min_p > 0.0f && p->temp > 0.0f;
+}
+
 static void build_candidates(sample_chain *c, const float *logits, size_t n, size_t k, sample_cands *cur) {
     cur->data = c->cands;
     cur->sorted = false;
+    const size_t min_keep = c->p.min_keep > 1 ? (size_t)c->p.min_keep : 1;
+    if (min_p_only(&c->p) && collect_min_p(c, logits, n, min_keep, cur)) return;
     if (k > 0 && k + c->n_ov <= n / 8) {
         size_t m = sample_top_k_scan(logits, n, k, c->slot, c->cands);
         cur->n = overlay_apply(c, c->cands, m, false);

@@ -345,6 +345,24 @@ size_t sample_top_k_scan(const float *x, size_t n, size_t k, const uint32_t *ski
     return h;
 }
 
+size_t sample_collect_at_least(const float *x, size_t n, float thr, const uint32_t *skip, sample_cand *out) {
+    /* x > the float just below thr is x >= thr, the form the block test has. */
+    const float below = nextafterf(thr, -INFINITY);
+    size_t m = 0, i = 0;
+    while (i < n) {
+        if (i + SAMPLE_SCAN_BLOCK <= n && !sample_block_any_gt(x + i, below)) {
+            i += SAMPLE_SCAN_BLOCK;
+            continue;
+        }
+        size_t end = i + SAMPLE_SCAN_BLOCK <= n ? i + SAMPLE_SCAN_BLOCK : n;
+        for (; i < end; i++) {
+            const float v = clamp_inf(x[i]);
+            if (v >= thr && v > -INFINITY && !(skip && skip[i])) out[m++] = (sample_cand){.id = (int32_t)i, .logit = v};
+        }
+    }
+    return m;
+}
+
 float sample_penalize(float logit, int32_t count, float repeat, float freq, float present) {
     float l = logit <= 0.0f ? logit * repeat : logit / repeat;
     l -= (float)count * freq + present;

@@ -68,6 +68,13 @@ size_t sample_pick(const sample_cands *c, double u);
  * fast top-k (and argmax, k = 1) for large vocabularies. */
 size_t sample_top_k_scan(const float *x, size_t n, size_t k, const uint32_t *skip, sample_cand *out);
 
+/* Writes every entry of x[0..n) that is >= thr (NaN never, +INFINITY as
+ * FLT_MAX, -INFINITY never), leaving out ids i with skip[i] != 0 (skip may be
+ * NULL), into out in ascending id order and returns how many; out needs room
+ * for all of them. One pass at the speed of sample_top_k_scan: min-p over a
+ * whole vocabulary without building its candidate array. */
+size_t sample_collect_at_least(const float *x, size_t n, float thr, const uint32_t *skip, sample_cand *out);
+
 /* One token's logit after llama.cpp's repetition / frequency / presence
  * penalties for a token seen count > 0 times: a positive logit is divided by
  * repeat and a non-positive one multiplied by it, then count * freq + present

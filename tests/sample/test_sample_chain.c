@@ -447,6 +447,52 @@ static void test_golden_stream(void) {
     }
 }
 
+/* Min-p as the only filter takes a two-pass path over the raw row; its set
+ * must be what min-p keeps of the biased, penalised logits, also when the raw
+ * maximum is a penalised token and the new maximum a biased one. */
+static void test_min_p_only_path(void) {
+    static float l[5000], m[5000];
+    static unsigned char in[5000];
+    sample_rng r;
+    sample_rng_seed(&r, 31);
+    for (int trial = 0; trial < 20; trial++) {
+        for (int i = 0; i < 5000; i++) l[i] = (float)(sample_rng_uniform(&r) * 10);
+        const int32_t top = (int32_t)(sample_rng_next(&r) % 5000), lifted = (int32_t)(sample_rng_next(&r) % 5000);
+        l[top] = 11.0f + 0.1f * (float)trial; /* the raw maximum, penalised to ~1.1 */
+        const sample_logit_bias b[] = {{.token = lifted, .bias = trial % 2 ? 0.5f : 25.0f},
+                                       {.token = (top + 1) % 5000, .bias = -INFINITY}};
+        sample_params p = plain_params((uint64_t)trial, 1.0f);
+        p.min_p = 0.05f + 0.02f * (float)trial;
+        p.penalty_last_n = 4;
+        p.penalty_repeat = 10.0f;
+        p.logit_bias = b;
+        p.n_logit_bias = 2;
+        sample_chain *c = make(&p);
+        CHECK(sample_chain_accept(c, top) == SV_OK);
+        int32_t id = sample_chain_sample(c, l, 5000);
+        size_t n = 0;
+        const sample_cand *cand = sample_chain_candidates(c, &n);
+        memcpy(m, l, sizeof m);
+        m[lifted] += b[0].bias;
+        m[(top + 1) % 5000] = -INFINITY;
+        m[top] /= 10.0f;
+        float mx = -INFINITY;
+        for (int i = 0; i < 5000; i++) mx = m[i] > mx ? m[i] : mx;
+        const float thr = mx + logf(p.min_p);
+        memset(in, 0, sizeof in);
+        for (size_t i = 0; i < n; i++) in[cand[i].id] = 1;
+        size_t want = 0, missing = 0;
+        for (int i = 0; i < 5000; i++)
+            if (m[i] >= thr) {
+                want++;
+                missing += !in[i];
+            }
+        CHECK_MSG(n == want && missing == 0 && id >= 0 && in[id], "trial %d: %zu candidates, want %zu, %zu missing",
+                  trial, n, want, missing);
+        sample_chain_free(c);
+    }
+}
+
 /* After the first call a chain must not allocate: glibc's counters of bytes in
  * use and of mmap'd chunks stay put over many samples. */
 static void test_no_allocation_per_token(void) {
@@ -485,6 +531,7 @@ int main(void) {
     RUN_TEST(test_determinism);
     RUN_TEST(test_golden_stream);
     RUN_TEST(test_bias_penalties_against_reference);
+    RUN_TEST(test_min_p_only_path);
     RUN_TEST(test_no_allocation_per_token);
     return test_main_end();
 }

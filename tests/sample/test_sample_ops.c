@@ -330,6 +330,30 @@ static void test_scan_argmax_and_specials(void) {
     CHECK(out[96].id == 1);
 }
 
+static void test_collect_at_least(void) {
+    static float x[70];
+    static sample_cand out[70];
+    static uint32_t skip[70];
+    for (int i = 0; i < 70; i++) x[i] = (float)(i % 7);
+    x[10] = NAN;
+    x[20] = INFINITY;
+    x[30] = -INFINITY;
+    skip[13] = 1; /* 13 % 7 == 6 */
+    /* >= 5 keeps the 5s and 6s (threshold included), +inf as FLT_MAX. */
+    size_t m = sample_collect_at_least(x, 70, 5.0f, skip, out);
+    size_t want = 0;
+    int ok = 1;
+    for (int i = 0; i < 70; i++) {
+        if (i == 10 || i == 13 || i == 30 || (i != 20 && i % 7 < 5)) continue;
+        ok &= want < m && out[want].id == i && out[want].logit == (i == 20 ? FLT_MAX : x[i]);
+        want++;
+    }
+    CHECK_EQ_I64(m, want);
+    CHECK(ok);
+    CHECK_EQ_I64(sample_collect_at_least(x, 70, FLT_MAX, NULL, out), 1);
+    CHECK_EQ_I64(sample_collect_at_least(x, 70, -FLT_MAX, NULL, out), 68);
+}
+
 static void test_penalize(void) {
     /* Seen twice, repeat 2, freq 0.5, present 0.25: 2 / 2 - (2 * 0.5 + 0.25). */
     CHECK(sample_penalize(2.0f, 2, 2.0f, 0.5f, 0.25f) == -0.25f);
@@ -431,6 +455,7 @@ int main(void) {
     RUN_TEST(test_exp);
     RUN_TEST(test_temp_and_pick);
     RUN_TEST(test_scan_argmax_and_specials);
+    RUN_TEST(test_collect_at_least);
     RUN_TEST(test_penalize);
     return test_main_end();
 }
