@@ -34,7 +34,11 @@ static double time_helper(const cpu_vec_fns *v, int which, float *x, float *y, u
         for (int i = 0; i < reps; i++) {
             if (which == 0) acc += v->exp_sum(y, x, 1.0f, n);
             else if (which == 1) acc += v->sum_sq(x, n);
-            else acc += v->dot_f16(x, h, n);
+            else if (which == 2) acc += v->dot_f16(x, h, n);
+            else {
+                v->glu(y, x, x, TENSOR_UNARY_SILU, n);
+                acc += y[0];
+            }
         }
         sink = acc;
         double t = (sv_time_s() - t0) / reps;
@@ -152,8 +156,8 @@ int main(int argc, char **argv) {
     }
     const cpu_vec_fns *gen = cpu_vec_generic(), *avx = cpu_vec_avx2();
     bool have_avx2 = avx && tensor_type_get_cpu(GGUF_TYPE_F32, TENSOR_CPU_AVX2) != NULL;
-    static const char *names[] = {"exp_sum (softmax)", "sum_sq (rms_norm)", "dot_f16 (attn q.k)"};
-    for (int w = 0; w < 3; w++) {
+    static const char *names[] = {"exp_sum (softmax)", "sum_sq (rms_norm)", "dot_f16 (attn q.k)", "glu (swiglu)"};
+    for (int w = 0; w < 4; w++) {
         double tg = time_helper(gen, w, x, y, hv, n, reps * 50);
         if (have_avx2) {
             double ta = time_helper(avx, w, x, y, hv, n, reps * 50);

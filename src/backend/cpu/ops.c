@@ -60,8 +60,10 @@ size_t cpu_op_work_size(const tensor *n, int nth) {
     }
     case TENSOR_OP_RMS_NORM:
     case TENSOR_OP_NORM:
-    case TENSOR_OP_ROPE:
         per = (size_t)n->ne[0];
+        break;
+    case TENSOR_OP_ROPE:
+        per = 2 * (size_t)n->ne[0];
         break;
     case TENSOR_OP_SOFT_MAX:
         per = 2 * (size_t)n->ne[0];

@@ -73,6 +73,8 @@ typedef struct {
      * y_r = y + r*ys. Strides in floats. */
     void (*dot_f16_rows)(const float *x, size_t xs, int nx, const uint16_t *y, int64_t n, float *out);
     void (*axpy_f16_rows)(float *y, size_t ys, int ny, const uint16_t *x, const float *a, int64_t n);
+    /* y = act(a) * b (b NULL: act(a)) for act SILU or GELU (tanh form). */
+    void (*glu)(float *y, const float *a, const float *b, tensor_unary_op act, int64_t n);
 } cpu_vec_fns;
 
 const cpu_vec_fns *cpu_vec(void);

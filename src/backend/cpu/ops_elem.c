@@ -73,10 +73,13 @@ void cpu_op_unary(const cpu_params *p, tensor *dst) {
     tensor_unary_op op = (tensor_unary_op)dst->params[0];
     int64_t r0, r1;
     cpu_split_rows(tensor_nrows(dst), p->ith, p->nth, &r0, &r1);
+    bool vec = op != TENSOR_UNARY_GELU_ERF && a->nb[0] == sizeof(float);
     for (int64_t r = r0; r < r1; r++) {
         const char *ar = cpu_row(a, r);
         float *d = (float *)(void *)cpu_row(dst, r);
-        for (int64_t i = 0; i < dst->ne[0]; i++) d[i] = act(op, f32_at(ar, a->nb[0], i));
+        if (vec) cpu_vec()->glu(d, (const float *)(const void *)ar, NULL, op, dst->ne[0]);
+        else
+            for (int64_t i = 0; i < dst->ne[0]; i++) d[i] = act(op, f32_at(ar, a->nb[0], i));
     }
 }
 
@@ -85,11 +88,15 @@ void cpu_op_glu(const cpu_params *p, tensor *dst) {
     tensor_unary_op op = (tensor_unary_op)dst->params[0];
     int64_t r0, r1;
     cpu_split_rows(tensor_nrows(dst), p->ith, p->nth, &r0, &r1);
+    bool vec = op != TENSOR_UNARY_GELU_ERF && a->nb[0] == sizeof(float) && b->nb[0] == sizeof(float);
     for (int64_t r = r0; r < r1; r++) {
         const char *ar = cpu_row(a, r), *br = cpu_row(b, r);
         float *d = (float *)(void *)cpu_row(dst, r);
-        for (int64_t i = 0; i < dst->ne[0]; i++)
-            d[i] = act(op, f32_at(ar, a->nb[0], i)) * f32_at(br, b->nb[0], i);
+        if (vec)
+            cpu_vec()->glu(d, (const float *)(const void *)ar, (const float *)(const void *)br, op, dst->ne[0]);
+        else
+            for (int64_t i = 0; i < dst->ne[0]; i++)
+                d[i] = act(op, f32_at(ar, a->nb[0], i)) * f32_at(br, b->nb[0], i);
     }
 }
 

@@ -32,7 +32,10 @@ void cpu_op_rope(const cpu_params *p, tensor *dst) {
     float theta_scale = powf(base, -2.0f / (float)n_dims);
     int64_t n_pairs = mode == TENSOR_ROPE_VISION ? n_dims : n_dims / 2;
     int64_t half = mode == TENSOR_ROPE_VISION ? n_dims : n_dims / 2;
-    float *buf = (float *)p->work + (size_t)p->ith * (size_t)d;
+    /* per thread: a row buffer [d] and cos/sin of the current token [2 * n_pairs <= d] */
+    float *buf = (float *)p->work + (size_t)p->ith * 2 * (size_t)d;
+    float *cs = buf + d, *sn = cs + n_pairs;
+    int64_t cached_t = -1;
     int64_t r0, r1;
     cpu_split_rows(tensor_nrows(a), p->ith, p->nth, &r0, &r1);
     for (int64_t r = r0; r < r1; r++) {
@@ -45,27 +48,35 @@ void cpu_op_rope(const cpu_params *p, tensor *dst) {
         }
         float *y = (float *)(void *)cpu_row(dst, r);
         if (y != x) memcpy(y, x, (size_t)d * sizeof(float));
-        float theta_pow = 1.0f; /* theta_scale^k, kept by multiplication */
-        int64_t prev_start = -1;
-        for (int64_t k = 0; k < n_pairs; k++) {
-            float pk = (float)posv[t];
-            float tp = theta_pow;
-            if (mode == TENSOR_ROPE_MROPE || mode == TENSOR_ROPE_VISION) {
-                int64_t start;
-                int s = section_of(sect, k, &start);
-                pk = (float)posv[s * n_tok + t];
-                if (mode == TENSOR_ROPE_VISION) {
-                    if (start != prev_start) {
-                        theta_pow = 1.0f;
-                        prev_start = start;
+        /* Heads of one token share their angles: compute them once per token. */
+        if (t != cached_t) {
+            cached_t = t;
+            float theta_pow = 1.0f; /* theta_scale^k, kept by multiplication */
+            int64_t prev_start = -1;
+            for (int64_t k = 0; k < n_pairs; k++) {
+                float pk = (float)posv[t];
+                float tp = theta_pow;
+                if (mode == TENSOR_ROPE_MROPE || mode == TENSOR_ROPE_VISION) {
+                    int64_t start;
+                    int sec = section_of(sect, k, &start);
+                    pk = (float)posv[sec * n_tok + t];
+                    if (mode == TENSOR_ROPE_VISION) {
+                        if (start != prev_start) {
+                            theta_pow = 1.0f;
+                            prev_start = start;
+                        }
+                        tp = theta_pow;
                     }
-                    tp = theta_pow;
                 }
+                float theta = pk * fscale * tp;
+                if (ff) theta /= ff[k];
+                theta_pow *= theta_scale;
+                cs[k] = cosf(theta);
+                sn[k] = sinf(theta);
             }
-            float theta = pk * fscale * tp;
-            if (ff) theta /= ff[k];
-            theta_pow *= theta_scale;
-            float c = cosf(theta), s = sinf(theta);
+        }
+        for (int64_t k = 0; k < n_pairs; k++) {
+            float c = cs[k], s = sn[k];
             int64_t i0, i1;
             if (mode == TENSOR_ROPE_NORMAL) {
                 i0 = 2 * k;

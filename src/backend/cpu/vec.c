@@ -78,10 +78,19 @@ static void axpy_f16_rows(float *y, size_t ys, int ny, const uint16_t *x, const 
     for (int r = 0; r < ny; r++) axpy_f16(y + (size_t)r * ys, x, a[r], n);
 }
 
+static void glu(float *y, const float *a, const float *b, tensor_unary_op act, int64_t n) {
+    for (int64_t i = 0; i < n; i++) {
+        float x = a[i], v;
+        if (act == TENSOR_UNARY_SILU) v = x / (1.0f + expf(-x));
+        else v = 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+        y[i] = b ? v * b[i] : v;
+    }
+}
+
 static const cpu_vec_fns generic = {
     .dot = dot, .sum_sq = sum_sq, .scale = scale, .axpy = axpy, .max = vmax, .exp_sum = exp_sum,
     .f16_to_f32 = f16_to_f32, .dot_f16 = dot_f16, .axpy_f16 = axpy_f16,
-    .dot_f16_rows = dot_f16_rows, .axpy_f16_rows = axpy_f16_rows,
+    .dot_f16_rows = dot_f16_rows, .axpy_f16_rows = axpy_f16_rows, .glu = glu,
 };
 
 const cpu_vec_fns *cpu_vec_generic(void) {

@@ -198,10 +198,36 @@ static void axpy_f16_rows(float *y, size_t ys, int ny, const uint16_t *x, const 
     }
 }
 
+/* silu(x) = x / (1 + exp(-x)); gelu(x) = x / 2 (1 + tanh(z)) with
+ * tanh(z) = 1 - 2 / (exp(2z) + 1), both through exp256 (saturating ends). */
+static void glu(float *y, const float *a, const float *b, tensor_unary_op act, int64_t n) {
+    const __m256 one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f), half = _mm256_set1_ps(0.5f);
+    const __m256 c0 = _mm256_set1_ps(0.7978845608028654f), c1 = _mm256_set1_ps(0.044715f);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 x = _mm256_loadu_ps(a + i), v;
+        if (act == TENSOR_UNARY_SILU) {
+            v = _mm256_div_ps(x, _mm256_add_ps(one, exp256(_mm256_sub_ps(_mm256_setzero_ps(), x))));
+        } else {
+            __m256 z = _mm256_mul_ps(c0, _mm256_fmadd_ps(_mm256_mul_ps(c1, x), _mm256_mul_ps(x, x), x));
+            __m256 t = _mm256_sub_ps(one, _mm256_div_ps(two, _mm256_add_ps(exp256(_mm256_add_ps(z, z)), one)));
+            v = _mm256_mul_ps(_mm256_mul_ps(half, x), _mm256_add_ps(one, t));
+        }
+        if (b) v = _mm256_mul_ps(v, _mm256_loadu_ps(b + i));
+        _mm256_storeu_ps(y + i, v);
+    }
+    for (; i < n; i++) {
+        float x = a[i], v;
+        if (act == TENSOR_UNARY_SILU) v = x / (1.0f + expf(-x));
+        else v = 0.5f * x * (1.0f + tanhf(0.7978845608028654f * (x + 0.044715f * x * x * x)));
+        y[i] = b ? v * b[i] : v;
+    }
+}
+
 static const cpu_vec_fns avx2 = {
     .dot = dot, .sum_sq = sum_sq, .scale = scale, .axpy = axpy, .max = vmax, .exp_sum = exp_sum,
     .f16_to_f32 = f16_to_f32, .dot_f16 = dot_f16, .axpy_f16 = axpy_f16,
-    .dot_f16_rows = dot_f16_rows, .axpy_f16_rows = axpy_f16_rows,
+    .dot_f16_rows = dot_f16_rows, .axpy_f16_rows = axpy_f16_rows, .glu = glu,
 };
 
 const cpu_vec_fns *cpu_vec_avx2(void) {
