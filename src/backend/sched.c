@@ -30,7 +30,7 @@ struct backend_sched {
     int n_splits, cap_splits;
     copy_entry *copies;
     int n_copies, cap_copies;
-    const graph *last;
+    uint64_t last_id; /* graph_id of the graph last allocated, 0 none */
     int n_last_nodes;
     int n_grows;
 };
@@ -191,7 +191,7 @@ static int buf_of(void *ctx, const tensor *t) {
 }
 
 static sv_status alloc_graph(backend_sched *s, graph *g, bool reserve) {
-    s->last = NULL;
+    s->last_id = 0;
     if (g->status != SV_OK) return sv_error(g->status, "graph was not built: %s", sv_errmsg());
     sv_arena_reset(&s->arena);
     s->n_copies = 0;
@@ -276,7 +276,7 @@ static sv_status alloc_graph(backend_sched *s, graph *g, bool reserve) {
         base[i] = s->buf[i] ? backend_buffer_base(s->buf[i]) : NULL;
     }
     planner_apply(s->pl, base, s->buf, s->exec, s->n_exec);
-    s->last = g;
+    s->last_id = g->id;
     s->n_last_nodes = g->n_nodes;
     return SV_OK;
 }
@@ -290,7 +290,7 @@ sv_status backend_sched_alloc(backend_sched *s, graph *g) {
 }
 
 sv_status backend_sched_compute(backend_sched *s, graph *g) {
-    if (s->last != g || s->n_last_nodes != g->n_nodes) {
+    if (s->last_id != g->id || s->n_last_nodes != g->n_nodes) {
         sv_status st = alloc_graph(s, g, false);
         if (st != SV_OK) return st;
     }

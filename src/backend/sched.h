@@ -35,8 +35,8 @@ void backend_sched_free(backend_sched *s);
 sv_status backend_sched_reserve(backend_sched *s, graph *g);
 /* Places g's nodes, inserts copies, plans and gives every tensor memory. */
 sv_status backend_sched_alloc(backend_sched *s, graph *g);
-/* Runs g (allocating it first unless it is the graph last allocated), then
- * waits for all backends. */
+/* Runs g (allocating it first unless it is the graph last allocated and has
+ * not grown since), then waits for all backends. */
 sv_status backend_sched_compute(backend_sched *s, graph *g);
 
 /* Pins node t to backends[i] for graphs allocated from now on. */

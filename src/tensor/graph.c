@@ -36,6 +36,8 @@ sv_status graph_new(sv_arena *arena, int max_tensors, graph **out) {
         g->seen = sv_arena_alloc(arena, sizeof(tensor *) * cap);
     }
     if (!g || !g->nodes || !g->leafs || !g->seen) return sv_error(SV_ERR_NOMEM, "out of memory for a graph");
+    static _Atomic uint64_t next_id = 1;
+    g->id = next_id++;
     g->arena = arena;
     g->max_tensors = max_tensors;
     g->seen_cap = cap;

@@ -22,6 +22,7 @@ typedef struct {
     int n_leafs;
     int max_tensors;
     sv_status status; /* first error while building, SV_OK otherwise */
+    uint64_t id;      /* unique per graph_new in this process (graphs reuse arena addresses) */
     /* visited set of graph_expand: open addressing over tensor pointers */
     const tensor **seen; /* [seen_cap] */
     size_t seen_cap;

@@ -183,6 +183,14 @@ static void test_expand_order(void) {
     CHECK(graph_expand(g, out) == SV_OK); /* idempotent */
     CHECK_EQ_I64(g->n_nodes, 4);
 
+    /* A graph rebuilt in the reset arena sits at the same address but is
+     * another graph for the scheduler. */
+    uint64_t id = g->id;
+    sv_arena_reset(&a);
+    graph *g2;
+    CHECK(graph_new(&a, 64, &g2) == SV_OK);
+    CHECK(g2->id != id);
+
     /* Capacity limits are errors, not overruns. */
     graph *small;
     CHECK(graph_new(&a, 2, &small) == SV_OK);
