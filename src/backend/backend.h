@@ -88,7 +88,9 @@ typedef struct {
     /* Optional asynchronous slots; NULL means "synchronous is fine". */
     sv_status (*set_async)(backend *b, tensor *t, const void *src, size_t offset, size_t size);
     sv_status (*get_async)(backend *b, const tensor *t, void *dst, size_t offset, size_t size);
-    /* src lives where backend `from` computes, dst where b computes. */
+    /* src lives where backend `from` computes, dst where b computes. Must be
+     * ordered after the work already queued on `from` (e.g. an event recorded
+     * there and waited for on b's stream) and before b's later work. */
     sv_status (*copy_async)(backend *from, backend *b, const tensor *src, tensor *dst);
     sv_status (*synchronize)(backend *b);
     sv_status (*event_new)(backend *b, backend_event **out);

@@ -166,6 +166,50 @@ static void test_two_devices(void) {
     backend_free(b[1]);
 }
 
+/* Weights in shared host memory (a mapped file): both CPU devices compute on
+ * them in place, so only activations cross. */
+static void test_shared_weights(void) {
+    backend *b[2];
+    CHECK(backend_cpu_new(1, &b[0]) == SV_OK);
+    CHECK(backend_cpu_new(1, &b[1]) == SV_OK);
+    static _Alignas(64) float host[2 * N * N];
+    for (int i = 0; i < 2 * N * N; i++) host[i] = sinf(0.37f * (float)i) * 0.3f;
+    backend_buffer *wbuf;
+    CHECK(backend_cpu_buffer_from_ptr(host, sizeof host, &wbuf) == SV_OK);
+    sv_arena a;
+    sv_arena_init(&a, 0);
+    int64_t ne[2] = {N, N};
+    tensor *w0 = tensor_new(&a, GGUF_TYPE_F32, 2, ne), *w1 = tensor_new(&a, GGUF_TYPE_F32, 2, ne);
+    w0->flags |= TENSOR_FLAG_WEIGHT;
+    w1->flags |= TENSOR_FLAG_WEIGHT;
+    CHECK(backend_tensor_place(w0, wbuf, 0) == SV_OK);
+    CHECK(backend_tensor_place(w1, wbuf, N * N * sizeof(float)) == SV_OK);
+    backend_sched *s;
+    CHECK(backend_sched_new(b, 2, &s) == SV_OK);
+    graph *g;
+    CHECK(graph_new(&a, 64, &g) == SV_OK);
+    tensor *x, *h;
+    tensor *y = build(g, w0, w1, &x, &h);
+    backend_sched_set_backend(s, y->src[0], 1); /* second matmul on device 1 */
+    CHECK(backend_sched_alloc(s, g) == SV_OK);
+    /* h and x cross to device 1; the weights do not */
+    CHECK_EQ_I64(backend_sched_n_copies(s), 2);
+    float xin[N * T], got[N * T];
+    for (int i = 0; i < N * T; i++) xin[i] = cosf((float)i);
+    CHECK(backend_tensor_set(x, xin, 0, sizeof xin) == SV_OK);
+    CHECK(backend_sched_compute(s, g) == SV_OK);
+    CHECK(backend_tensor_get(y, got, 0, sizeof got) == SV_OK);
+    double want[N * T], e = 0;
+    reference(host, host + N * N, xin, want);
+    for (int i = 0; i < N * T; i++) e = fmax(e, fabs(got[i] - want[i]));
+    CHECK_MSG(e < 1e-5, "error %g", e); /* as in test_two_devices */
+    backend_sched_free(s);
+    backend_buffer_free(wbuf);
+    sv_arena_free(&a);
+    backend_free(b[0]);
+    backend_free(b[1]);
+}
+
 /* A backend that refuses MUL_MAT: the scheduler must fall back to the next. */
 static bool no_mul_mat(backend *b, const tensor *n) {
     (void)b;
@@ -272,6 +316,7 @@ int main(void) {
     RUN_TEST(test_registry);
     RUN_TEST(test_buffers);
     RUN_TEST(test_two_devices);
+    RUN_TEST(test_shared_weights);
     RUN_TEST(test_fallback);
     RUN_TEST(test_reserve);
     return test_main_end();
