@@ -79,9 +79,22 @@ static inline void h_put(const tensor *t, int64_t i0, int64_t i1, int64_t i2, in
     }
 }
 
-/* Random values in [-amp, amp) (quantized types through from_float, row by row). */
+/* Random values in [-amp, amp) (quantized types through from_float, row by
+ * row; types sova cannot quantize to (IQ4_NL, IQ4_XS) get random bytes with
+ * the f16 scale that opens each of their blocks set to 1/64). */
 static inline void h_fill(tensor *t, float amp) {
     const tensor_type_traits *tr = tensor_type_get(t->type);
+    if (tr && tr->is_quantized && !tr->from_float) {
+        for (int64_t r = 0; r < tensor_nrows(t); r++) {
+            unsigned char *row = (unsigned char *)h_at(t, 0, r % t->ne[1], (r / t->ne[1]) % t->ne[2],
+                                                        r / (t->ne[1] * t->ne[2]));
+            size_t nb = (size_t)(t->ne[0] / tr->block_size);
+            for (size_t i = 0; i < nb * tr->block_bytes; i++) row[i] = (unsigned char)(h_rand() * 128.0f + 128.0f);
+            uint16_t d = tensor_f32_to_f16(1.0f / 64.0f);
+            for (size_t b = 0; b < nb; b++) memcpy(row + b * tr->block_bytes, &d, 2);
+        }
+        return;
+    }
     if (tr && tr->is_quantized) {
         float *row = malloc((size_t)t->ne[0] * sizeof(float));
         for (int64_t r = 0; r < tensor_nrows(t); r++) {

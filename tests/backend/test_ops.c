@@ -408,22 +408,27 @@ static void test_cpy_reshape(void) {
     h_end(&c);
 }
 
-/* f32 -> Q8_0 (the quantized KV cache): bytes equal the traits' quantizer's. */
-static void test_cpy_q8_0(void) {
-    op_ctx c;
-    h_begin(&c, g_be[1]);
-    tensor *a = h_input(&c, GGUF_TYPE_F32, 64, 3, 2, 1);
-    tensor *dst = h_input(&c, GGUF_TYPE_Q8_0, 64, 3, 2, 1);
-    tensor *out = graph_cpy(c.g, a, dst);
-    tensor *ins[] = {a, NULL};
-    if (h_run(&c, out, h_fill_all, ins)) {
-        size_t rb = tensor_row_size(dst);
-        unsigned char *want = malloc(rb * 6);
-        tensor_type_get(GGUF_TYPE_Q8_0)->from_float(a->data, want, 64 * 6);
-        CHECK(memcmp(want, dst->data, rb * 6) == 0);
-        free(want);
+/* f32 -> quantized (Q8_0 is the quantized KV cache): bytes equal the traits'
+ * quantizer's, for every type sova quantizes to. */
+static void test_cpy_quantized(void) {
+    for (int t = 0; t < GGUF_TYPE_COUNT; t++) {
+        const tensor_type_traits *tr = gguf_type_valid((uint32_t)t) ? tensor_type_get((tensor_type)t) : NULL;
+        if (!tr || !tr->is_quantized || !tr->from_float) continue;
+        op_ctx c;
+        h_begin(&c, g_be[1]);
+        tensor *a = h_input(&c, GGUF_TYPE_F32, 256, 3, 2, 1);
+        tensor *dst = h_input(&c, (tensor_type)t, 256, 3, 2, 1);
+        tensor *out = graph_cpy(c.g, a, dst);
+        tensor *ins[] = {a, NULL};
+        if (h_run(&c, out, h_fill_all, ins)) {
+            size_t rb = tensor_row_size(dst);
+            unsigned char *want = malloc(rb * 6);
+            tr->from_float(a->data, want, 256 * 6);
+            CHECK_MSG(memcmp(want, dst->data, rb * 6) == 0, "cpy to %s", gguf_type_name((tensor_type)t));
+            free(want);
+        }
+        h_end(&c);
     }
-    h_end(&c);
 }
 
 typedef struct {
@@ -447,13 +452,15 @@ static void fill_rows(void *arg) {
 }
 
 static void test_get_rows(void) {
-    static const tensor_type types[] = {GGUF_TYPE_F32, GGUF_TYPE_F16, GGUF_TYPE_BF16, GGUF_TYPE_Q8_0,
-                                        GGUF_TYPE_Q4_0, GGUF_TYPE_Q4_K, GGUF_TYPE_Q6_K};
+    static const tensor_type types[] = {GGUF_TYPE_F32,  GGUF_TYPE_F16,  GGUF_TYPE_BF16, GGUF_TYPE_Q8_0,
+                                        GGUF_TYPE_Q4_0, GGUF_TYPE_Q4_1, GGUF_TYPE_Q5_0, GGUF_TYPE_Q5_1,
+                                        GGUF_TYPE_Q2_K, GGUF_TYPE_Q3_K, GGUF_TYPE_Q4_K, GGUF_TYPE_Q5_K,
+                                        GGUF_TYPE_Q6_K, GGUF_TYPE_IQ4_NL, GGUF_TYPE_IQ4_XS};
     for (size_t ti = 0; ti < sizeof types / sizeof types[0]; ti++) {
         const tensor_type_traits *tr = tensor_type_get(types[ti]);
         /* random contents come from the type's quantizer */
         CHECK_MSG(tr && tr->to_float, "%s not readable", gguf_type_name(types[ti]));
-        if (!tr || !tr->to_float || (tr->is_quantized && !tr->from_float)) continue;
+        if (!tr || !tr->to_float) continue;
         op_ctx c;
         h_begin(&c, g_be[1]);
         gr_w = h_input(&c, types[ti], 256, 11, 1, 1);
@@ -484,7 +491,7 @@ int main(void) {
     RUN_TEST(test_concat);
     RUN_TEST(test_cont_cpy);
     RUN_TEST(test_cpy_reshape);
-    RUN_TEST(test_cpy_q8_0);
+    RUN_TEST(test_cpy_quantized);
     RUN_TEST(test_get_rows);
     backend_free(g_be[0]);
     backend_free(g_be[1]);
