@@ -192,7 +192,7 @@ static int buf_of(void *ctx, const tensor *t) {
 
 static sv_status alloc_graph(backend_sched *s, graph *g, bool reserve) {
     s->last_id = 0;
-    if (g->status != SV_OK) return sv_error(g->status, "graph was not built: %s", sv_errmsg());
+    if (g->status != SV_OK) return sv_error_prefix(g->status, "graph was not built: ");
     sv_arena_reset(&s->arena);
     s->n_copies = 0;
     s->n_splits = 0;

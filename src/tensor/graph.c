@@ -238,3 +238,19 @@ tensor *graph_transpose(graph *g, tensor *a) {
     if (t) t->op = TENSOR_OP_TRANSPOSE;
     return t;
 }
+
+static void print_tensor(FILE *f, char kind, int i, const tensor *t) {
+    fprintf(f, "%c%-4d %-10s %s", kind, i, tensor_op_name(t->op), graph__shape(t));
+    if (!tensor_is_contiguous(t))
+        fprintf(f, " nb=[%zu, %zu, %zu, %zu]", t->nb[0], t->nb[1], t->nb[2], t->nb[3]);
+    if (t->flags & TENSOR_FLAG_INPUT) fputs(" input", f);
+    if (t->flags & TENSOR_FLAG_OUTPUT) fputs(" output", f);
+    if (t->flags & TENSOR_FLAG_WEIGHT) fputs(" weight", f);
+    if (t->place >= 0) fprintf(f, " @%d", (int)t->place);
+    fprintf(f, " '%s'\n", t->name);
+}
+
+void graph_print(const graph *g, FILE *f) {
+    for (int i = 0; i < g->n_leafs; i++) print_tensor(f, 'L', i, g->leafs[i]);
+    for (int i = 0; i < g->n_nodes; i++) print_tensor(f, 'N', i, g->nodes[i]);
+}

@@ -12,6 +12,8 @@
 #ifndef TENSOR_GRAPH_H
 #define TENSOR_GRAPH_H
 
+#include <stdio.h>
+
 #include "tensor/tensor.h"
 
 typedef struct {
@@ -35,6 +37,10 @@ sv_status graph_new(sv_arena *arena, int max_tensors, graph **out);
 /* Adds t and everything it depends on (once) to the node/leaf lists; flags t
  * as an output. Returns g->status. */
 sv_status graph_expand(graph *g, tensor *t);
+
+/* One line per leaf and node: index, op, type and shape, strides when not
+ * contiguous, flags, placement and name (for debugging model graphs). */
+void graph_print(const graph *g, FILE *f);
 
 /* A tensor with no op (an input when flagged TENSOR_FLAG_INPUT). */
 tensor *graph_new_tensor(graph *g, tensor_type type, int n_dims, const int64_t *ne);

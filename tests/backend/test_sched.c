@@ -246,6 +246,15 @@ static void test_fallback(void) {
     CHECK(out[0] == 16.0f && out[7] == 16.0f);
     sv_arena_free(&ga);
 
+    /* A graph whose building failed is refused, naming the cause. */
+    sv_arena_init(&ga, 0);
+    CHECK(graph_new(&ga, 16, &g) == SV_OK);
+    tensor *bad = graph_add(g, graph_new_tensor_1d(g, GGUF_TYPE_F32, 4), graph_new_tensor_1d(g, GGUF_TYPE_F32, 3));
+    CHECK(bad == NULL);
+    CHECK(backend_sched_alloc(s, g) == SV_ERR_INVALID_ARG);
+    CHECK(strstr(sv_errmsg(), "broadcast") != NULL);
+    sv_arena_free(&ga);
+
     /* With only the limited backend nothing runs MUL_MAT. */
     backend *only[1] = {&limited};
     backend_sched *s1;

@@ -1,4 +1,5 @@
 /* Graph IR: tensor geometry, views, builder checks, topological order. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "check.h"
@@ -182,6 +183,17 @@ static void test_expand_order(void) {
     CHECK(out->flags & TENSOR_FLAG_OUTPUT);
     CHECK(graph_expand(g, out) == SV_OK); /* idempotent */
     CHECK_EQ_I64(g->n_nodes, 4);
+
+    tensor_set_name(out, "ffn_out");
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    graph_print(g, f);
+    fclose(f);
+    CHECK(text && strstr(text, "SILU") == NULL && strstr(text, "UNARY") != NULL);
+    CHECK(text && strstr(text, "F32 [8, 2, 1, 1] input") != NULL);
+    CHECK(text && strstr(text, "'ffn_out'") != NULL);
+    free(text);
 
     /* A graph rebuilt in the reset arena sits at the same address but is
      * another graph for the scheduler. */
