@@ -132,13 +132,6 @@ void tensor_set_name(tensor *t, const char *fmt, ...) SV_PRINTF(2, 3);
 const char *tensor_op_name(tensor_op op);
 const char *tensor_unary_name(tensor_unary_op op);
 
-/* Address of element (i0 is the block-aligned element index for quantized types). */
-static inline void *tensor_ptr(const tensor *t, int64_t i0, int64_t i1, int64_t i2, int64_t i3) {
-    int64_t bs = gguf_type_block_size(t->type);
-    return (char *)t->data + (size_t)(i0 / bs) * t->nb[0] + (size_t)i1 * t->nb[1] + (size_t)i2 * t->nb[2] +
-           (size_t)i3 * t->nb[3];
-}
-
 static inline void tensor_set_param_f32(tensor *t, int i, float v) {
     union { float f; int32_t i; } u = {.f = v};
     t->params[i] = u.i;
