@@ -3,8 +3,8 @@
  * other processes are loading: time this thread spends descheduled is not
  * counted (time stalled on memory is). Next to each sova number it prints the
  * baseline measured the same way in the same run:
- *   gemv: weights read from DRAM (rotating over 512 MiB) and from cache
- *         (one 512-row matrix); GB/s of weight bytes.
+ *   gemv: weights read from DRAM (rotating over 512 MiB) and from L2 (the
+ *         first 256 KiB of rows, called over and over); GB/s of weight bytes.
  *   gemm: sova vs OpenBLAS sgemm (1 thread) on the dequantized weights, plus
  *         the dequantization (type traits' to_float).
  *
@@ -103,11 +103,12 @@ static void bench_gemv(tensor_type t, int64_t n_out, int64_t n_in, int reps) {
                          .x = x, .x_row_stride = (size_t)n_in, .y = y, .y_row_stride = (size_t)n_out,
                          .scratch = scratch};
     double cold = time_gemv(&a, w, copies, bytes, reps);
-    /* Cache-resident: the first 512 rows of one copy, called over and over. */
+    /* L2-resident (512 KiB per core here): the first 256 KiB of rows of one copy. */
     cpu_matmul_args h = a;
-    h.n_out = n_out < 512 ? n_out : 512;
+    int64_t l2_rows = (int64_t)(((size_t)256 << 10) / rb);
+    h.n_out = n_out < l2_rows ? n_out : l2_rows;
     double hot = time_gemv(&h, w, 1, (size_t)h.n_out * rb, reps);
-    printf("gemv  %-6s %5lldx%-5lld  DRAM %6.1f GB/s (%7.1f us)  cache %6.1f GB/s\n", gguf_type_name(t),
+    printf("gemv  %-6s %5lldx%-5lld  DRAM %6.1f GB/s (%7.1f us)  L2 %6.1f GB/s\n", gguf_type_name(t),
            (long long)n_out, (long long)n_in, (double)bytes / cold * 1e-9, cold * 1e6,
            (double)h.n_out * (double)rb / hot * 1e-9);
     for (int c = 0; c < copies; c++) free(w[c]);
