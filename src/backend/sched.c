@@ -205,8 +205,13 @@ static sv_status alloc_graph(backend_sched *s, graph *g, bool reserve) {
             if (n->src[j] && (n->src[j]->flags & TENSOR_FLAG_COPY)) n->src[j] = n->src[j]->src[0];
         if (!(n->flags & TENSOR_FLAG_PINNED)) n->place = -1;
     }
-    for (int i = 0; i < g->n_leafs; i++)
-        if (!is_persistent(g->leafs[i])) g->leafs[i]->place = -1;
+    for (int i = 0; i < g->n_leafs; i++) {
+        tensor *l = g->leafs[i];
+        /* Memory must belong to a buffer, or no backend knows where it is. */
+        if (l->data && !l->buffer)
+            return sv_error(SV_ERR_INVALID_ARG, "tensor '%s' has memory outside any backend buffer", l->name);
+        if (!is_persistent(l)) l->place = -1;
+    }
     for (int i = 0; i < g->n_nodes; i++) {
         sv_status st = place_node(s, g->nodes[i]);
         if (st != SV_OK) return st;

@@ -255,6 +255,16 @@ static void test_fallback(void) {
     CHECK(strstr(sv_errmsg(), "broadcast") != NULL);
     sv_arena_free(&ga);
 
+    /* Memory that no buffer owns is refused rather than guessed at. */
+    sv_arena_init(&ga, 0);
+    CHECK(graph_new(&ga, 16, &g) == SV_OK);
+    static float loose[4];
+    tensor *lw = graph_new_tensor_1d(g, GGUF_TYPE_F32, 4);
+    lw->data = loose;
+    CHECK(graph_expand(g, graph_scale(g, lw, 2.0f)) == SV_OK);
+    CHECK(backend_sched_alloc(s, g) == SV_ERR_INVALID_ARG);
+    sv_arena_free(&ga);
+
     /* With only the limited backend nothing runs MUL_MAT. */
     backend *only[1] = {&limited};
     backend_sched *s1;
