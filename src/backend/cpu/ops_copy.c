@@ -144,6 +144,8 @@ void cpu_op_get_rows(const cpu_params *p, tensor *dst) {
     }
 }
 
+/* Whole rows: along dimension 0 a row is a's row then b's; along the others
+ * each row comes from one of them. */
 void cpu_op_concat(const cpu_params *p, tensor *dst) {
     const tensor *a = dst->src[0], *b = dst->src[1];
     int dim = dst->params[0];
@@ -152,15 +154,16 @@ void cpu_op_concat(const cpu_params *p, tensor *dst) {
     for (int64_t r = r0; r < r1; r++) {
         int64_t idx[4] = {0, r % dst->ne[1], (r / dst->ne[1]) % dst->ne[2], r / (dst->ne[1] * dst->ne[2])};
         float *out = (float *)(void *)cpu_row(dst, r);
-        for (int64_t i0 = 0; i0 < dst->ne[0]; i0++) {
-            idx[0] = i0;
-            const tensor *s = a;
-            int64_t si[4] = {idx[0], idx[1], idx[2], idx[3]};
-            if (idx[dim] >= a->ne[dim]) {
-                s = b;
-                si[dim] -= a->ne[dim];
-            }
-            memcpy(&out[i0], (const char *)s->data + elem_offset(s, si), sizeof(float));
+        if (dim == 0) {
+            cpu_load_row(a, (const char *)a->data + elem_offset(a, idx), out);
+            cpu_load_row(b, (const char *)b->data + elem_offset(b, idx), out + a->ne[0]);
+            continue;
         }
+        const tensor *s = a;
+        if (idx[dim] >= a->ne[dim]) {
+            s = b;
+            idx[dim] -= a->ne[dim];
+        }
+        cpu_load_row(s, (const char *)s->data + elem_offset(s, idx), out);
     }
 }
