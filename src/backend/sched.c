@@ -113,15 +113,19 @@ static bool is_compute(const tensor *n) {
     return n->op != TENSOR_OP_NONE && (!tensor_op_is_view(n->op) || n->op == TENSOR_OP_CPY);
 }
 
-static sv_status grow(void **p, int *cap, int need, size_t elem) {
-    if (need <= *cap) return SV_OK;
+/* Array of *cap elements grown to hold `need`; NULL (with the error set) when
+ * out of memory, the old array then still owned by the caller. */
+static void *grow(void *p, int *cap, int need, size_t elem) {
+    if (need <= *cap) return p;
     int c = *cap ? *cap : 64;
     while (c < need) c *= 2;
-    void *q = realloc(*p, (size_t)c * elem);
-    if (!q) return sv_error(SV_ERR_NOMEM, "out of memory in the scheduler");
-    *p = q;
+    void *q = realloc(p, (size_t)c * elem);
+    if (!q) {
+        sv_error(SV_ERR_NOMEM, "out of memory in the scheduler");
+        return NULL;
+    }
     *cap = c;
-    return SV_OK;
+    return q;
 }
 
 static sv_status place_node(backend_sched *s, tensor *n) {
@@ -169,8 +173,9 @@ static sv_status copy_of(backend_sched *s, tensor *src, int bi, tensor **out) {
             *out = s->copies[i].copy;
             return SV_OK;
         }
-    sv_status st = grow((void **)&s->copies, &s->cap_copies, s->n_copies + 1, sizeof *s->copies);
-    if (st != SV_OK) return st;
+    copy_entry *ce = grow(s->copies, &s->cap_copies, s->n_copies + 1, sizeof *s->copies);
+    if (!ce) return SV_ERR_NOMEM;
+    s->copies = ce;
     tensor *c = sv_arena_alloc(&s->arena, sizeof *c);
     if (!c) return sv_error(SV_ERR_NOMEM, "out of memory in the scheduler");
     c->type = src->type;
@@ -217,10 +222,13 @@ static sv_status alloc_graph(backend_sched *s, graph *g, bool reserve) {
         if (st != SV_OK) return st;
     }
 
-    sv_status st = grow((void **)&s->exec, &s->cap_exec, g->n_nodes * (2 + TENSOR_MAX_SRC), sizeof *s->exec);
-    if (st != SV_OK) return st;
-    st = grow((void **)&s->splits, &s->cap_splits, g->n_nodes + 1, sizeof *s->splits);
-    if (st != SV_OK) return st;
+    tensor **ex = grow(s->exec, &s->cap_exec, g->n_nodes * (2 + TENSOR_MAX_SRC), sizeof *s->exec);
+    if (!ex) return SV_ERR_NOMEM;
+    s->exec = ex;
+    split *sps = grow(s->splits, &s->cap_splits, g->n_nodes + 1, sizeof *s->splits);
+    if (!sps) return SV_ERR_NOMEM;
+    s->splits = sps;
+    sv_status st;
 
     /* Splits: a new one whenever a computing node runs elsewhere. Each split's
      * copies go first, so nodes are contiguous for backend_compute; views

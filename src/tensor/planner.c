@@ -10,6 +10,7 @@ typedef struct {
     int last_use;  /* index of the last node reading it; -1 none */
     int slot;      /* index in slots, -1 while not placed */
     bool keep;     /* output (or viewed by one): never freed */
+    bool released; /* its memory went back to the free list */
 } entry;
 
 typedef struct {
@@ -173,10 +174,10 @@ static sv_status place(planner *p, tensor *t, planner_buf_fn buf_of, void *ctx) 
 
 static void release(planner *p, const tensor *root) {
     entry *e = map_get(p, root, false);
-    if (!e || e->slot < 0 || e->keep) return;
+    if (!e || e->slot < 0 || e->keep || e->released) return;
     const planner_slot *s = &p->slots[e->slot];
     arena_release(&p->bufs[s->buf], s->offset, s->size);
-    e->keep = true; /* released once */
+    e->released = true;
 }
 
 sv_status planner_plan(planner *p, tensor *const *nodes, int n_nodes, tensor *const *leafs, int n_leafs,
