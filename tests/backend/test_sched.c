@@ -331,6 +331,81 @@ static void test_reserve(void) {
     backend_free(b);
 }
 
+/* Random graphs over three CPU devices with weights spread over their private
+ * memory and random pinning give bit-identical outputs to the same graph on
+ * one device (same kernels, no cross-thread reductions), so every copy and
+ * rewiring the scheduler did was right. */
+static uint32_t rs = 99;
+static int rnd(int n) {
+    rs = rs * 1664525u + 1013904223u;
+    return (int)((rs >> 8) % (uint32_t)n);
+}
+
+static void test_random_graphs(void) {
+    backend *b[3];
+    for (int i = 0; i < 3; i++) CHECK(backend_cpu_new(1 + i % 2, &b[i]) == SV_OK);
+    backend_sched *one, *three;
+    CHECK(backend_sched_new(b, 1, &one) == SV_OK);
+    CHECK(backend_sched_new(b, 3, &three) == SV_OK);
+    int total_copies = 0, total_splits = 0;
+    for (int round = 0; round < 30; round++) {
+        sv_arena wa, ga;
+        sv_arena_init(&wa, 0);
+        sv_arena_init(&ga, 0);
+        backend_buffer *wb[3];
+        tensor *w[3];
+        for (int i = 0; i < 3; i++) w[i] = make_weight(&wa, b[i], 8, 0.3f + (float)i, &wb[i]);
+        graph *g;
+        CHECK(graph_new(&ga, 512, &g) == SV_OK);
+        tensor *in = graph_set_input(graph_new_tensor_2d(g, GGUF_TYPE_F32, 8, 5));
+        tensor *pool[48] = {in};
+        int n = 1;
+        for (int i = 0; i < 40; i++) {
+            tensor *a = pool[rnd(n)], *t;
+            switch (rnd(6)) {
+            case 0: t = graph_mul_mat(g, w[rnd(3)], a); break;
+            case 1: t = graph_add(g, a, pool[rnd(n)]); break;
+            case 2: t = graph_silu(g, a); break;
+            case 3: t = graph_rms_norm(g, a, 1e-5f); break;
+            case 4: t = graph_cont(g, graph_transpose(g, graph_cont(g, graph_transpose(g, a)))); break;
+            default: t = graph_scale(g, graph_view_2d(g, a, 8, a->ne[1] > 1 ? a->ne[1] - 1 : 1, a->nb[1], 0), 0.5f); break;
+            }
+            if (!t) {
+                g->status = SV_OK;
+                continue;
+            }
+            if (t->ne[0] == 8 && t->ne[1] == 5 && t->ne[2] == 1) pool[n++] = t;
+        }
+        tensor *out = pool[n - 1];
+        for (int i = 1; i < n; i += 5) out = graph_add(g, out, pool[i]);
+        CHECK(graph_expand(g, out) == SV_OK);
+        float x[40], y1[40], y3[40];
+        for (int i = 0; i < 40; i++) x[i] = sinf((float)(i + round));
+        CHECK(backend_sched_alloc(one, g) == SV_OK);
+        CHECK(backend_tensor_set(in, x, 0, sizeof x) == SV_OK);
+        CHECK(backend_sched_compute(one, g) == SV_OK);
+        CHECK(backend_tensor_get(out, y1, 0, sizeof y1) == SV_OK);
+        for (int i = 0; i < g->n_nodes; i++)
+            if (rnd(4) == 0) backend_sched_set_backend(three, g->nodes[i], rnd(3));
+        CHECK(backend_sched_alloc(three, g) == SV_OK);
+        CHECK(backend_tensor_set(in, x, 0, sizeof x) == SV_OK);
+        CHECK(backend_sched_compute(three, g) == SV_OK);
+        CHECK(backend_tensor_get(out, y3, 0, sizeof y3) == SV_OK);
+        CHECK_MSG(memcmp(y1, y3, sizeof y1) == 0, "round %d: %d splits, %d copies", round,
+                  backend_sched_n_splits(three), backend_sched_n_copies(three));
+        total_copies += backend_sched_n_copies(three);
+        total_splits += backend_sched_n_splits(three);
+        for (int i = 0; i < 3; i++) backend_buffer_free(wb[i]);
+        sv_arena_free(&ga);
+        sv_arena_free(&wa);
+    }
+    printf("random graphs: %d splits, %d copies in all\n", total_splits, total_copies);
+    CHECK(total_copies > 30 && total_splits > 60); /* the path under test was taken */
+    backend_sched_free(one);
+    backend_sched_free(three);
+    for (int i = 0; i < 3; i++) backend_free(b[i]);
+}
+
 int main(void) {
     RUN_TEST(test_registry);
     RUN_TEST(test_buffers);
@@ -338,5 +413,6 @@ int main(void) {
     RUN_TEST(test_shared_weights);
     RUN_TEST(test_fallback);
     RUN_TEST(test_reserve);
+    RUN_TEST(test_random_graphs);
     return test_main_end();
 }
