@@ -22,11 +22,13 @@ void cpu_load_row(const tensor *t, const char *row, float *out) {
             }
         break;
     case GGUF_TYPE_BF16:
-        for (int64_t i = 0; i < n; i++) {
-            uint16_t h;
-            memcpy(&h, row + (size_t)i * s, 2);
-            out[i] = tensor_bf16_to_f32(h);
-        }
+        if (s == 2) tensor_type_get(t->type)->to_float(row, out, n);
+        else
+            for (int64_t i = 0; i < n; i++) {
+                uint16_t h;
+                memcpy(&h, row + (size_t)i * s, 2);
+                out[i] = tensor_bf16_to_f32(h);
+            }
         break;
     default:
         /* Block types keep dimension 0 contiguous (graph builders check). */
@@ -46,6 +48,11 @@ void cpu_store_row(const tensor *t, char *row, const float *in) {
         break;
     case GGUF_TYPE_F16:
     case GGUF_TYPE_BF16:
+        /* contiguous rows through the type's (SIMD) converter: KV cache writes */
+        if (s == 2) {
+            tensor_type_get(t->type)->from_float(in, row, n);
+            break;
+        }
         for (int64_t i = 0; i < n; i++) {
             uint16_t h = t->type == GGUF_TYPE_F16 ? tensor_f32_to_f16(in[i]) : tensor_f32_to_bf16(in[i]);
             memcpy(row + (size_t)i * s, &h, 2);
