@@ -42,3 +42,17 @@ function(sova_add_subdirs)
     endif()
   endforeach()
 endfunction()
+
+# Sets `out` to every module library (sova_<folder> for each src/<folder>
+# that defines one), for executables that link the whole engine.
+function(sova_module_libs out)
+  file(GLOB module_dirs LIST_DIRECTORIES true ${CMAKE_SOURCE_DIR}/src/*)
+  set(libs "")
+  foreach(d IN LISTS module_dirs)
+    get_filename_component(n ${d} NAME)
+    if(TARGET sova_${n})
+      list(APPEND libs sova_${n})
+    endif()
+  endforeach()
+  set(${out} ${libs} PARENT_SCOPE)
+endfunction()
