@@ -440,6 +440,7 @@ static double ref_rows(void *p, int64_t i0, int64_t i1, int64_t i2, int64_t i3) 
     rows_arg *r = p;
     (void)i2, (void)i3;
     int64_t id = (int64_t)h_get(r->ids, i1, 0, 0, 0);
+    if (id < 0 || id >= r->w->ne[1]) return 0.0; /* out-of-range ids read as zeros */
     return r->deq[id * r->w->ne[0] + i0];
 }
 
@@ -449,6 +450,8 @@ static void fill_rows(void *arg) {
     (void)arg;
     h_fill(gr_w, 2.0f);
     for (int64_t i = 0; i < gr_ids->ne[0]; i++) h_put(gr_ids, i, 0, 0, 0, (float)((i * 7 + 3) % gr_w->ne[1]));
+    h_put(gr_ids, 1, 0, 0, 0, -1.0f);
+    h_put(gr_ids, 4, 0, 0, 0, (float)gr_w->ne[1]);
 }
 
 static void test_get_rows(void) {
