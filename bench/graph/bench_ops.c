@@ -143,7 +143,7 @@ static double bench_small_nodes(int threads, int reps) {
 }
 
 /* Prefill attention (n tokens attending causally to themselves, 32 heads, 8
- * KV heads of 128): fused FLASH_ATTN with F32 K/V against the unfused graph
+ * KV heads of 128, F16 K/V as in the cache): fused FLASH_ATTN against the unfused graph
  * mul_mat(k, q) -> soft_max(mask) -> mul_mat(v^T, p) on the same data. */
 static void bench_prefill(int threads, int reps, int64_t n) {
     const int64_t d = 128, h = 32, hk = 8;
@@ -158,8 +158,8 @@ static void bench_prefill(int threads, int reps, int64_t n) {
         graph *g;
         graph_new(&a, 64, &g);
         tensor *q = graph_set_input(graph_new_tensor_4d(g, GGUF_TYPE_F32, d, n, h, 1));
-        tensor *k = graph_set_input(graph_new_tensor_4d(g, GGUF_TYPE_F32, d, n, hk, 1));
-        tensor *vt = graph_set_input(graph_new_tensor_4d(g, GGUF_TYPE_F32, n, d, hk, 1)); /* V transposed */
+        tensor *k = graph_set_input(graph_new_tensor_4d(g, GGUF_TYPE_F16, d, n, hk, 1));
+        tensor *vt = graph_set_input(graph_new_tensor_4d(g, GGUF_TYPE_F16, n, d, hk, 1)); /* V transposed */
         tensor *mask = graph_set_input(graph_new_tensor_2d(g, GGUF_TYPE_F32, n, n));
         tensor *o;
         if (fused) {
