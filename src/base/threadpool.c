@@ -3,6 +3,8 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -15,14 +17,26 @@
 
 enum { SPIN_ROUNDS = 20000 };
 
+/* The current job in one word, so that a worker can tell which job a task
+ * belongs to: generation (31 bits) | fixed (1) | tasks (16) | next task (16).
+ * A fixed job runs task i on thread i; the tasks of any other job go to
+ * whichever thread claims them first. */
+#define JOB_GEN_SHIFT 33
+#define JOB_FIXED ((uint64_t)1 << 32)
+#define JOB_GEN_MASK 0x7fffffffu
+static uint32_t job_gen(uint64_t w) { return (uint32_t)(w >> JOB_GEN_SHIFT); }
+static int job_tasks(uint64_t w) { return (int)(w >> 16 & 0xffff); }
+static int job_next(uint64_t w) { return (int)(w & 0xffff); }
+
 struct sv_pool {
     int n;
     pthread_t *threads;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    atomic_uint gen;   /* bumped once per job */
-    atomic_int done;   /* workers finished with the current job */
+    _Atomic uint64_t job; /* see JOB_* */
+    atomic_int done;      /* tasks of the current job finished */
     atomic_int stop;
+    uint32_t gen;         /* generation of the last job (caller only) */
     sv_pool_fn fn;
     void *ctx;
 };
@@ -37,31 +51,48 @@ int sv_cpu_count(void) {
     return n > 0 ? (int)n : 1;
 }
 
+/* Claims and runs tasks of job generation gen until none is left. A claim
+ * that succeeds proves the job is unfinished, so fn and ctx are still its. */
+static void run_claimed(sv_pool *pool, uint64_t w, uint32_t gen) {
+    while (job_gen(w) == gen && job_next(w) < job_tasks(w)) {
+        if (!atomic_compare_exchange_weak_explicit(&pool->job, &w, w + 1, memory_order_acq_rel,
+                                                   memory_order_acquire))
+            continue;
+        pool->fn(pool->ctx, job_next(w), job_tasks(w));
+        atomic_fetch_add_explicit(&pool->done, 1, memory_order_release);
+        w = atomic_load_explicit(&pool->job, memory_order_acquire);
+    }
+}
+
 static void *worker_main(void *p) {
     worker_arg *wa = p;
     sv_pool *pool = wa->pool;
     int ith = wa->ith;
     free(wa);
-    unsigned seen = 0;
+    uint32_t seen = 0;
     for (;;) {
-        unsigned g = atomic_load_explicit(&pool->gen, memory_order_acquire);
-        for (int i = 0; g == seen && i < SPIN_ROUNDS; i++) {
+        uint64_t w = atomic_load_explicit(&pool->job, memory_order_acquire);
+        for (int i = 0; job_gen(w) == seen && i < SPIN_ROUNDS; i++) {
             SV_CPU_RELAX();
-            g = atomic_load_explicit(&pool->gen, memory_order_acquire);
+            w = atomic_load_explicit(&pool->job, memory_order_acquire);
         }
-        if (g == seen) {
+        if (job_gen(w) == seen) {
             pthread_mutex_lock(&pool->mu);
-            while ((g = atomic_load(&pool->gen)) == seen && !atomic_load(&pool->stop))
+            while (job_gen(w = atomic_load(&pool->job)) == seen && !atomic_load(&pool->stop))
                 pthread_cond_wait(&pool->cv, &pool->mu);
             pthread_mutex_unlock(&pool->mu);
         }
         if (atomic_load(&pool->stop)) return NULL;
-        seen = g;
-        pool->fn(pool->ctx, ith, pool->n);
-        atomic_fetch_add_explicit(&pool->done, 1, memory_order_release);
+        seen = job_gen(w);
+        if (w & JOB_FIXED) {
+            /* The job cannot finish without this thread: fn and ctx are its. */
+            pool->fn(pool->ctx, ith, pool->n);
+            atomic_fetch_add_explicit(&pool->done, 1, memory_order_release);
+        } else {
+            run_claimed(pool, w, seen);
+        }
     }
 }
-
 sv_status sv_pool_new(int n_threads, sv_pool **out) {
     *out = NULL;
     if (n_threads <= 0) n_threads = sv_cpu_count();
@@ -96,24 +127,47 @@ sv_status sv_pool_new(int n_threads, sv_pool **out) {
     return SV_OK;
 }
 
+/* Publishes a job, runs the caller's part of it and waits for the rest. */
+static void run_job(sv_pool *pool, sv_pool_fn fn, void *ctx, int n_tasks, bool fixed) {
+    pool->fn = fn;
+    pool->ctx = ctx;
+    atomic_store_explicit(&pool->done, 0, memory_order_relaxed);
+    pool->gen = (pool->gen + 1) & JOB_GEN_MASK;
+    if (pool->gen == 0) pool->gen = 1; /* 0 is what a new worker has seen */
+    uint64_t w = (uint64_t)pool->gen << JOB_GEN_SHIFT | (fixed ? JOB_FIXED : 0) | (uint64_t)n_tasks << 16;
+    pthread_mutex_lock(&pool->mu);
+    atomic_store_explicit(&pool->job, w, memory_order_release);
+    pthread_cond_broadcast(&pool->cv);
+    pthread_mutex_unlock(&pool->mu);
+    if (fixed) {
+        fn(ctx, 0, n_tasks);
+        atomic_fetch_add_explicit(&pool->done, 1, memory_order_relaxed);
+    } else {
+        run_claimed(pool, w, pool->gen);
+    }
+    int spins = 0;
+    while (atomic_load_explicit(&pool->done, memory_order_acquire) < n_tasks) {
+        if (++spins < SPIN_ROUNDS) SV_CPU_RELAX();
+        else sched_yield();
+    }
+}
+
 void sv_pool_run(sv_pool *pool, sv_pool_fn fn, void *ctx) {
     if (pool->n == 1) {
         fn(ctx, 0, 1);
         return;
     }
-    pool->fn = fn;
-    pool->ctx = ctx;
-    atomic_store(&pool->done, 0);
-    pthread_mutex_lock(&pool->mu);
-    atomic_fetch_add_explicit(&pool->gen, 1, memory_order_release);
-    pthread_cond_broadcast(&pool->cv);
-    pthread_mutex_unlock(&pool->mu);
-    fn(ctx, 0, pool->n);
-    int spins = 0;
-    while (atomic_load_explicit(&pool->done, memory_order_acquire) < pool->n - 1) {
-        if (++spins < SPIN_ROUNDS) SV_CPU_RELAX();
-        else sched_yield();
+    run_job(pool, fn, ctx, pool->n, true);
+}
+
+void sv_pool_run_tasks(sv_pool *pool, sv_pool_fn fn, void *ctx, int n_tasks) {
+    if (n_tasks <= 0) return;
+    if (n_tasks > SV_POOL_MAX_TASKS) n_tasks = SV_POOL_MAX_TASKS;
+    if (pool->n == 1 || n_tasks == 1) {
+        for (int i = 0; i < n_tasks; i++) fn(ctx, i, n_tasks);
+        return;
     }
+    run_job(pool, fn, ctx, n_tasks, false);
 }
 
 int sv_pool_size(const sv_pool *pool) { return pool->n; }

@@ -162,7 +162,18 @@ static size_t node_work(const tensor *n, int nth) {
     return cpu_op_work_size(n, nth);
 }
 
-/* One 2-D slice at a time: w's slice is shared by the x slices it broadcasts to. */
+/* Output rows of a matmul split into a few tasks per thread (of at least 64
+ * rows): on a busy machine a thread the OS has not scheduled yet loses its
+ * tasks to the others instead of holding up the node. */
+static int mm_tasks(int64_t n_out, int nth) {
+    int64_t t = n_out / 64;
+    if (t > 4 * (int64_t)nth) t = 4 * (int64_t)nth;
+    return t > nth ? (int)t : nth;
+}
+
+/* One 2-D slice at a time: w's slice is shared by the x slices it broadcasts
+ * to. Activations small enough to convert in a few microseconds are prepared
+ * by the calling thread, which saves a round trip through the pool. */
 static void mul_mat(cpu_ctx *c, job *j) {
     tensor *d = j->node, *w = d->src[0], *x = d->src[1];
     for (int64_t i3 = 0; i3 < x->ne[3]; i3++)
@@ -181,8 +192,9 @@ static void mul_mat(cpu_ctx *c, job *j) {
                 .y_row_stride = d->nb[1] / sizeof(float),
                 .scratch = c->work,
             };
-            sv_pool_run(c->pool, run_mm_prepare, j);
-            sv_pool_run(c->pool, run_mm_compute, j);
+            if (x->ne[0] * x->ne[1] <= c->inline_limit) run_mm_prepare(j, 0, 1);
+            else sv_pool_run_tasks(c->pool, run_mm_prepare, j, sv_pool_size(c->pool));
+            sv_pool_run_tasks(c->pool, run_mm_compute, j, mm_tasks(w->ne[1], sv_pool_size(c->pool)));
         }
 }
 
@@ -237,7 +249,7 @@ static sv_status cpu_compute(backend *b, tensor *const *nodes, int n_nodes) {
         j.node = n;
         if (n->op == TENSOR_OP_MUL_MAT) mul_mat(c, &j);
         else if (nth > 1 && run_inline(n, c->inline_limit)) run_node(&j, 0, 1);
-        else sv_pool_run(c->pool, run_node, &j);
+        else sv_pool_run_tasks(c->pool, run_node, &j, nth);
     }
     return SV_OK;
 }
