@@ -75,9 +75,9 @@ typedef struct {
 static const shape shapes[] = {
     {1, 37, 0, 1}, {1, 37, 1, 2}, {2, 19, 1, 3}, {7, 37, 0, 2},
     {33, 41, 1, 3}, {512, 37, 0, 2}, {512, 21, 1, 1},
-    /* token counts leaving 1..3 after groups of 4, row counts leaving 1..7
-     * after panels of 8 (and exactly 8) */
-    {9, 29, 1, 1}, {10, 13, 2, 2}, {11, 8, 2, 3}, {8, 3, 0, 3},
+    /* token counts leaving 1..3 after groups of 4 and 1..5 after groups of 6
+     * (Q8_0), row counts leaving 1..7 after panels of 8 (and exactly 8) */
+    {9, 29, 1, 1}, {10, 13, 2, 2}, {11, 8, 2, 3}, {8, 3, 0, 3}, {13, 10, 0, 2},
     {1, 11, 3, 2}, {3, 5, 3, 1}, {12, 9, 3, 2},
 };
 

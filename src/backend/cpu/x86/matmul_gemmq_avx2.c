@@ -139,6 +139,10 @@ static inline __m256i bcast4(const int8_t *p) {
     return _mm256_set1_epi32(v);
 }
 
+/* Tokens per tile: Q4 4 (more would spill registers), Q8_0 6 (its abs per
+ * panel step is shared by more tokens: ~6% faster in an isolated loop). */
+enum { Q4_TOKENS = 4, Q8_TOKENS = 6, MAX_TOKENS = 6 };
+
 /* y[t][o .. o + 8) for T tokens over the panel's nb blocks starting at block
  * kb of the activation rows. Q4 codes are 0..15, so the 16-bit pair sums of
  * maddubs (at most 2 * 15 * 127) add up over a block's 8 steps without
@@ -148,7 +152,7 @@ static inline __attribute__((always_inline)) void kernel(int T, bool q8, bool ha
                                                          int64_t nb, const qa_view *x, int64_t kb, float *y,
                                                          size_t ys, int nr, bool accumulate) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[4];
+    __m256 acc[MAX_TOKENS];
     __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     for (int t = 0; t < T; t++) {
         float *yt = y + (size_t)t * ys;
@@ -156,8 +160,8 @@ static inline __attribute__((always_inline)) void kernel(int T, bool q8, bool ha
     }
     for (int64_t b = 0; b < nb; b++) {
         const qpanel_block *pb = &panel[b];
-        __m256i sum[4];
-        const int8_t *xq[4];
+        __m256i sum[MAX_TOKENS];
+        const int8_t *xq[MAX_TOKENS];
         for (int t = 0; t < T; t++) {
             sum[t] = _mm256_setzero_si256();
             xq[t] = x[t].qs + (kb + b) * MM_QA_BLOCK;
@@ -193,28 +197,39 @@ static inline __attribute__((always_inline)) void kernel(int T, bool q8, bool ha
     }
 }
 
-#define KERNEL_FOR(T)                                                                                     \
+#define KERNEL_Q4(T)                                                                                      \
     static void kernel_q4_##T(const qpanel_block *p, int64_t nb, const qa_view *x, int64_t kb, float *y,  \
                               size_t ys, int nr, bool acc) {                                              \
         kernel(T, false, true, p, nb, x, kb, y, ys, nr, acc);                                             \
-    }                                                                                                     \
+    }
+#define KERNEL_Q8(T)                                                                                      \
     static void kernel_q8_##T(const qpanel_block *p, int64_t nb, const qa_view *x, int64_t kb, float *y,  \
                               size_t ys, int nr, bool acc) {                                              \
         kernel(T, true, false, p, nb, x, kb, y, ys, nr, acc);                                             \
     }
-KERNEL_FOR(1)
-KERNEL_FOR(2)
-KERNEL_FOR(3)
-KERNEL_FOR(4)
-#undef KERNEL_FOR
+KERNEL_Q4(1)
+KERNEL_Q4(2)
+KERNEL_Q4(3)
+KERNEL_Q4(4)
+KERNEL_Q8(1)
+KERNEL_Q8(2)
+KERNEL_Q8(3)
+KERNEL_Q8(4)
+KERNEL_Q8(5)
+KERNEL_Q8(6)
+#undef KERNEL_Q4
+#undef KERNEL_Q8
 
 typedef void (*kernel_fn)(const qpanel_block *, int64_t, const qa_view *, int64_t, float *, size_t, int, bool);
 
 void mm__gemmq_avx2(const cpu_matmul_args *a, const void *act, size_t act_row_bytes, int64_t p0, int64_t p1) {
     _Alignas(32) qpanel_block panel[PANEL_BLOCKS];
-    static const kernel_fn k4[4] = {kernel_q4_1, kernel_q4_2, kernel_q4_3, kernel_q4_4};
-    static const kernel_fn k8[4] = {kernel_q8_1, kernel_q8_2, kernel_q8_3, kernel_q8_4};
-    const kernel_fn *kern = a->wtype == GGUF_TYPE_Q8_0 ? k8 : k4;
+    static const kernel_fn k4[Q4_TOKENS] = {kernel_q4_1, kernel_q4_2, kernel_q4_3, kernel_q4_4};
+    static const kernel_fn k8[Q8_TOKENS] = {kernel_q8_1, kernel_q8_2, kernel_q8_3,
+                                            kernel_q8_4, kernel_q8_5, kernel_q8_6};
+    bool q8 = a->wtype == GGUF_TYPE_Q8_0;
+    const kernel_fn *kern = q8 ? k8 : k4;
+    int64_t tile = q8 ? Q8_TOKENS : Q4_TOKENS;
     int64_t n_in = a->n_in, m = a->n_tokens, nb_all = n_in / MM_QA_BLOCK;
     size_t ys = a->y_row_stride;
     for (int64_t k0 = 0; k0 < n_in; k0 += MM_QKC) {
@@ -223,9 +238,9 @@ void mm__gemmq_avx2(const cpu_matmul_args *a, const void *act, size_t act_row_by
             int64_t o = p * MM_QR;
             int nr = (int)(a->n_out - o < MM_QR ? a->n_out - o : MM_QR);
             pack_panel(a, o, k0, kc / MM_QA_BLOCK, panel);
-            for (int64_t t = 0; t < m; t += 4) {
-                int T = (int)(m - t < 4 ? m - t : 4);
-                qa_view x[4];
+            for (int64_t t = 0; t < m; t += tile) {
+                int T = (int)(m - t < tile ? m - t : tile);
+                qa_view x[MAX_TOKENS];
                 for (int i = 0; i < T; i++) {
                     const uint8_t *row = (const uint8_t *)act + (size_t)(t + i) * act_row_bytes;
                     x[i].qs = (const int8_t *)row;
