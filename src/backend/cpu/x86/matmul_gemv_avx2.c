@@ -92,7 +92,7 @@ static inline float load1_bf16(const void *p, int64_t i) {
 /* Rows per pass: four independent FMA chains hide the FMA latency and let one
  * x load serve four rows. */
 enum { FR = 4 };
-_Static_assert(FR == 4, "dot_rows_q4_0 names its four accumulators");
+_Static_assert(FR == 4, "dot_rows_q4_0 folds four rows into the lanes of one vector");
 
 #define DEFINE_GEMV_F(T)                                                                          \
     static void dot_rows_##T(int64_t n, const void *const *w, const float *x, float *out) {        \
@@ -172,36 +172,43 @@ enum { Q4_0_CHUNK = 128 };
  * arrives while this pass computes. */
 static void dot_rows_q4_0(int64_t n, const void *const *w, const void *const *pf, const qa_row *x,
                           float *out) {
-    _Alignas(32) float sc[FR][Q4_0_CHUNK];
-    __m256 acc[FR], corr[FR];
+    /* sc[b][r] = dw of row r, block b, times dx of block b */
+    _Alignas(32) float sc[Q4_0_CHUNK][FR];
+    __m256 acc = _mm256_setzero_ps(), corr[FR];
     const __m256i lo4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
     const __m256i shift = _mm256_setr_epi64x(0, 0, 4, 4);
-    for (int r = 0; r < FR; r++) acc[r] = corr[r] = _mm256_setzero_ps();
+    for (int r = 0; r < FR; r++) corr[r] = _mm256_setzero_ps();
     int64_t nb = n / QK4_0;
     for (int64_t c0 = 0; c0 < nb; c0 += Q4_0_CHUNK) {
         int cn = (int)(nb - c0 < Q4_0_CHUNK ? nb - c0 : Q4_0_CHUNK);
-        for (int r = 0; r < FR; r++) {
-            const block_q4_0 *blk = (const block_q4_0 *)w[r] + c0;
-            for (int b = 0; b < cn; b += 8) {
-                int k = cn - b < 8 ? cn - b : 8;
-                __m256 dw = q4_0_scales8(blk + b, k);
-                __m256 dx, dsx;
-                if (k == 8) {
-                    dx = _mm256_loadu_ps(x->d + c0 + b);
-                    dsx = _mm256_loadu_ps(x->ds + c0 + b);
-                } else { /* dw's lanes past k are 0, so any finite x will do */
-                    _Alignas(32) float t[2][8] = {{0}};
-                    memcpy(t[0], x->d + c0 + b, (size_t)k * sizeof(float));
-                    memcpy(t[1], x->ds + c0 + b, (size_t)k * sizeof(float));
-                    dx = _mm256_load_ps(t[0]);
-                    dsx = _mm256_load_ps(t[1]);
-                }
-                _mm256_storeu_ps(sc[r] + b, _mm256_mul_ps(dw, dx));
+        for (int b = 0; b < cn; b += 8) {
+            int k = cn - b < 8 ? cn - b : 8;
+            __m256 dx, dsx, v[FR];
+            if (k == 8) {
+                dx = _mm256_loadu_ps(x->d + c0 + b);
+                dsx = _mm256_loadu_ps(x->ds + c0 + b);
+            } else { /* dw's lanes past k are 0, so any finite x will do */
+                _Alignas(32) float t[2][8] = {{0}};
+                memcpy(t[0], x->d + c0 + b, (size_t)k * sizeof(float));
+                memcpy(t[1], x->ds + c0 + b, (size_t)k * sizeof(float));
+                dx = _mm256_load_ps(t[0]);
+                dsx = _mm256_load_ps(t[1]);
+            }
+            for (int r = 0; r < FR; r++) {
+                __m256 dw = q4_0_scales8((const block_q4_0 *)w[r] + c0 + b, k);
+                v[r] = _mm256_mul_ps(dw, dx);
                 corr[r] = _mm256_fmadd_ps(dw, dsx, corr[r]);
             }
+            /* Transposed to block-major: u_j holds blocks j (low half) and j + 4. */
+            __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+            __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+            __m256 u[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xee),
+                           _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xee)};
+            for (int j = 0; j < 4; j++) {
+                _mm_store_ps(sc[b + j], _mm256_castps256_ps128(u[j]));
+                _mm_store_ps(sc[b + j + 4], _mm256_extractf128_ps(u[j], 1));
+            }
         }
-        /* Named accumulators: GCC keeps an array of them in memory across this loop. */
-        __m256 a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
         const block_q4_0 *w0 = (const block_q4_0 *)w[0] + c0, *w1 = (const block_q4_0 *)w[1] + c0;
         const block_q4_0 *w2 = (const block_q4_0 *)w[2] + c0, *w3 = (const block_q4_0 *)w[3] + c0;
         const char *f0 = (const char *)((const block_q4_0 *)pf[0] + c0);
@@ -211,22 +218,34 @@ static void dot_rows_q4_0(int64_t n, const void *const *w, const void *const *pf
         for (int b = 0; b < cn; b++) {
             __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + (c0 + b) * QK4_0));
 #define ROW(r)                                                                                        \
-    do {                                                                                              \
-        _mm_prefetch(f##r + b * (int)sizeof(block_q4_0), _MM_HINT_T0);                               \
-        __m256i raw = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)w##r[b].qs));     \
-        __m256i q = _mm256_and_si256(_mm256_srlv_epi64(raw, shift), lo4);                             \
-        __m256i p = _mm256_madd_epi16(_mm256_maddubs_epi16(q, xv), ones);                             \
-        a##r = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_broadcast_ss(&sc[r][b]), a##r);          \
-    } while (0)
-            ROW(0);
-            ROW(1);
-            ROW(2);
-            ROW(3);
+    _mm_prefetch(f##r + b * (int)sizeof(block_q4_0), _MM_HINT_T0);                                   \
+    __m256i p##r = _mm256_madd_epi16(                                                                 \
+        _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srlv_epi64(_mm256_broadcastsi128_si256(         \
+                                                  _mm_loadu_si128((const __m128i *)w##r[b].qs)),     \
+                                              shift),                                                 \
+                                              lo4),                                                   \
+                             xv),                                                                     \
+        ones);
+            ROW(0)
+            ROW(1)
+            ROW(2)
+            ROW(3)
 #undef ROW
+            /* Rows' int32 dots folded into one vector whose lane i belongs to row
+             * i % 4: one conversion and FMA per block instead of one per row. */
+            __m256i t01 = _mm256_blend_epi32(_mm256_add_epi32(p0, _mm256_shuffle_epi32(p0, 0xb1)),
+                                             _mm256_add_epi32(p1, _mm256_shuffle_epi32(p1, 0xb1)), 0xaa);
+            __m256i t23 = _mm256_blend_epi32(_mm256_add_epi32(p2, _mm256_shuffle_epi32(p2, 0xb1)),
+                                             _mm256_add_epi32(p3, _mm256_shuffle_epi32(p3, 0xb1)), 0xaa);
+            __m256i u = _mm256_blend_epi32(_mm256_add_epi32(t01, _mm256_shuffle_epi32(t01, 0x4e)),
+                                           _mm256_add_epi32(t23, _mm256_shuffle_epi32(t23, 0x4e)), 0xcc);
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(u), _mm256_broadcast_ps((const __m128 *)sc[b]), acc);
         }
-        acc[0] = a0, acc[1] = a1, acc[2] = a2, acc[3] = a3;
     }
-    for (int r = 0; r < FR; r++) out[r] = hsum8(acc[r]) - 8.0f * hsum8(corr[r]);
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    _Alignas(16) float lanes[4];
+    _mm_store_ps(lanes, s4);
+    for (int r = 0; r < FR; r++) out[r] = lanes[r] - 8.0f * hsum8(corr[r]);
 }
 
 /* The 8 6-bit scales and 8 6-bit mins of a Q4_K super-block as float lanes. */
