@@ -139,8 +139,9 @@ static inline __m256i bcast4(const int8_t *p) {
     return _mm256_set1_epi32(v);
 }
 
-/* Tokens per tile: Q4 4 (more would spill registers), Q8_0 6 (its abs per
- * panel step is shared by more tokens: ~6% faster in an isolated loop). */
+/* Tokens per tile, as measured in an isolated loop: Q4 4 (6 or 8 were 2-4%
+ * slower), Q8_0 6 (its abs per panel step is shared by more tokens: ~6%
+ * faster than 4). */
 enum { Q4_TOKENS = 4, Q8_TOKENS = 6, MAX_TOKENS = 6 };
 
 /* y[t][o .. o + 8) for T tokens over the panel's nb blocks starting at block
