@@ -40,11 +40,31 @@ b=$("$sova" run -m "$fx/models/qwen2/qwen2-F32.gguf" -p "Hello" --seed 7 -n 12 -
 if "$sova" run -m "$tmp/none.gguf" -p x > /dev/null 2>&1; then bad "missing model accepted"; else ok; fi
 if "$sova" run -m "$fx/models/qwen2/qwen2-F32.gguf" --prompt-ids "99999" --no-stats > /dev/null 2>&1; then bad "bad id accepted"; else ok; fi
 if "$sova" run -m "$fx/models/qwen2/qwen2-F32.gguf" -p x --temp nan > /dev/null 2>&1; then bad "bad --temp accepted"; else ok; fi
-# The real Gemma 3 270M (instruction tuned): English out of a plain prompt.
+# The real Gemma 3 270M. The file is the pretrained model (no chat template,
+# general.name without "it"): it answers a few-shot prompt, while the Gemma
+# chat prompt only gets its question echoed, token for token what a float64
+# reference over the same weights does (tests/model/data/gemma3_270m_ref.json,
+# whose test_model_gemma3_270m checks the logits).
 real="${SOVA_SRC:-.}/models/gemma-3-270m-q4_k_m.gguf"
 if [ -s "$real" ]; then
+  g3ref="${SOVA_SRC:-.}/tests/model/data/gemma3_270m_ref.json"
+  g3() { # prompt-name field -> space separated values
+    python3 -c "import json,sys; p=[p for p in json.load(open(sys.argv[1]))['prompts'] if p['name']==sys.argv[2]][0]; print(' '.join(map(str,p[sys.argv[3]])))" \
+      "$g3ref" "$1" "$2"
+  }
+  fewshot=$(printf 'Q: What is the capital of Germany?\nA: Berlin\nQ: What is the capital of Italy?\nA: Rome\nQ: What is the capital of France?\nA:')
+  out=$("$sova" run -m "$real" -p "$fewshot" --temp 0 -n 4 -c 256 --no-stats 2>&1)
+  echo "gemma-3-270m few-shot: [$out]"
+  case "$out" in " Paris"*) ok ;; *) bad "gemma-3-270m few-shot answer: [$out]" ;; esac
+  [ "$("$sova" tokenize -m "$real" "$fewshot")" = "$(g3 fewshot ids)" ] && ok || bad "gemma-3-270m few-shot ids"
+  # The chat prompt through --chat and the gemma template: the reference's
+  # first 5 greedy tokens (its top-1 leads by >= 1.5 there), "What is the capital of".
+  chat_ids=$("$sova" run -m "$real" --chat --chat-template gemma -p "What is the capital of France?" --temp 0 -n 5 \
+    -c 256 --ids --no-stats 2>&1)
+  want=$(g3 chat greedy | cut -d' ' -f1-5)
+  [ "$chat_ids" = "$want" ] && ok || bad "gemma-3-270m chat: want [$want] got [$chat_ids]"
   out=$("$sova" run -m "$real" -p "The capital of France is" --temp 0 -n 12 -c 256 --no-stats 2>&1)
-  echo "gemma-3-270m: [$out]"
+  echo "gemma-3-270m plain: [$out]"
   echo "$out" | grep -qi "france\|paris" && ok || bad "gemma-3-270m plain prompt: [$out]"
 else
   echo "skip: $real absent (scripts/fetch-test-model.sh)"
