@@ -47,7 +47,7 @@ static int parse_int(const char *s, int lo, int hi, int *out) {
 }
 
 static int parse(int argc, char **argv, bench_opts *o) {
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int ok;
         if (!strcmp(a, "-m") && v) o->model = v, ok = 1;
@@ -59,7 +59,6 @@ static int parse(int argc, char **argv, bench_opts *o) {
         else if (!strcmp(a, "-ub")) ok = parse_int(v, 1, 1 << 20, &o->n_ubatch);
         else return fprintf(stderr, "sova bench: unknown option '%s'\n", a), 0;
         if (!ok) return fprintf(stderr, "sova bench: bad value for %s\n", a), 0;
-        i++;
     }
     if (!o->model) return fprintf(stderr, "sova bench: -m MODEL is required\n"), 0;
     if (o->n_prompt == 0 && o->n_gen == 0) return fprintf(stderr, "sova bench: nothing to run (-p 0 -n 0)\n"), 0;

@@ -43,7 +43,7 @@ static int parse_int(const char *s, int lo, int hi, int *out) {
 }
 
 static int parse(int argc, char **argv, ppl_opts *o) {
-    for (int i = 1; i < argc; i++) {
+    for (int i = 1; i < argc; i += 2) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int ok;
         if (!strcmp(a, "-m") && v) o->model = v, ok = 1;
@@ -54,7 +54,6 @@ static int parse(int argc, char **argv, ppl_opts *o) {
         else if (!strcmp(a, "-t")) ok = parse_int(v, 1, 1024, &o->threads);
         else return fprintf(stderr, "sova perplexity: unknown option '%s'\n", a), 0;
         if (!ok) return fprintf(stderr, "sova perplexity: bad value for %s\n", a), 0;
-        i++;
     }
     if (!o->model || !o->text) return fprintf(stderr, "sova perplexity: -m MODEL and -f TEXT are required\n"), 0;
     return 1;
