@@ -8,7 +8,8 @@ apt-get install -y -qq --no-install-recommends \
   libxxhash-dev xxhash libssl-dev \
   libjpeg62-turbo-dev libpng-dev libgif-dev libwebp-dev libcurl4-openssl-dev \
   libpcre2-dev libutf8proc-dev libjansson-dev libopenblas-dev \
-  python3 python3-venv ca-certificates >/dev/null
+  python3 python3-venv ca-certificates \
+  gcc-aarch64-linux-gnu qemu-user libc6-dev-arm64-cross >/dev/null
 
 # Test tools: reference renderers and array checks in the test scripts use
 # jinja2 and numpy from whichever python3 is first on PATH.

@@ -1,5 +1,5 @@
 /* Internals of the tensor type traits: ggml-compatible block layouts and the
- * kernels each path (portable C, AVX2) provides. Halves are stored as raw
+ * kernels each path (portable C, AVX2, NEON) provides. Halves are stored as raw
  * IEEE binary16 bits (uint16_t), little-endian like every GGUF file. */
 #ifndef TENSOR_QUANT_IMPL_H
 #define TENSOR_QUANT_IMPL_H
@@ -160,6 +160,29 @@ void tensor__to_float_q2_K_avx2(const void *src, float *dst, int64_t n);
 void tensor__to_float_q3_K_avx2(const void *src, float *dst, int64_t n);
 void tensor__to_float_q5_K_avx2(const void *src, float *dst, int64_t n);
 void tensor__to_float_q6_K_avx2(const void *src, float *dst, int64_t n);
+#endif
+
+#if defined(__aarch64__)
+#define TENSOR_HAVE_NEON 1
+void tensor__vec_dot_f32_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_f16_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__to_float_f16_neon(const void *src, float *dst, int64_t n);
+void tensor__vec_dot_q4_0_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_bf16_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q4_1_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q5_0_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q5_1_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_iq4_nl_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q2_K_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q3_K_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q5_K_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_iq4_xs_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q8_0_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q4_K_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q6_K_neon(int64_t n, float *s, const void *x, const void *y);
+void tensor__from_float_q8_0_neon(const float *src, void *dst, int64_t n);
+void tensor__from_float_q8_1_neon(const float *src, void *dst, int64_t n);
+void tensor__from_float_q8_K_neon(const float *src, void *dst, int64_t n);
 #endif
 
 #endif

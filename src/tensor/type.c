@@ -99,6 +99,30 @@ static void use_avx2(tensor_type_traits *t) {
 }
 #endif
 
+#ifdef TENSOR_HAVE_NEON
+static void use_neon(tensor_type_traits *t) {
+    t[GGUF_TYPE_F32].vec_dot = tensor__vec_dot_f32_neon;
+    t[GGUF_TYPE_F16].to_float = tensor__to_float_f16_neon;
+    t[GGUF_TYPE_F16].vec_dot = tensor__vec_dot_f16_neon;
+    t[GGUF_TYPE_Q4_0].vec_dot = tensor__vec_dot_q4_0_neon;
+    t[GGUF_TYPE_BF16].vec_dot = tensor__vec_dot_bf16_neon;
+    t[GGUF_TYPE_Q4_1].vec_dot = tensor__vec_dot_q4_1_neon;
+    t[GGUF_TYPE_Q5_0].vec_dot = tensor__vec_dot_q5_0_neon;
+    t[GGUF_TYPE_Q5_1].vec_dot = tensor__vec_dot_q5_1_neon;
+    t[GGUF_TYPE_IQ4_NL].vec_dot = tensor__vec_dot_iq4_nl_neon;
+    t[GGUF_TYPE_Q2_K].vec_dot = tensor__vec_dot_q2_K_neon;
+    t[GGUF_TYPE_Q3_K].vec_dot = tensor__vec_dot_q3_K_neon;
+    t[GGUF_TYPE_Q5_K].vec_dot = tensor__vec_dot_q5_K_neon;
+    t[GGUF_TYPE_IQ4_XS].vec_dot = tensor__vec_dot_iq4_xs_neon;
+    t[GGUF_TYPE_Q8_0].vec_dot = tensor__vec_dot_q8_0_neon;
+    t[GGUF_TYPE_Q8_0].from_float = tensor__from_float_q8_0_neon;
+    t[GGUF_TYPE_Q8_1].from_float = tensor__from_float_q8_1_neon;
+    t[GGUF_TYPE_Q4_K].vec_dot = tensor__vec_dot_q4_K_neon;
+    t[GGUF_TYPE_Q6_K].vec_dot = tensor__vec_dot_q6_K_neon;
+    t[GGUF_TYPE_Q8_K].from_float = tensor__from_float_q8_K_neon;
+}
+#endif
+
 float tensor__f16_table[65536];
 
 static void init_traits(void) {
@@ -113,6 +137,13 @@ static void init_traits(void) {
         cpu_available[TENSOR_CPU_AVX2] = true;
         active_cpu = TENSOR_CPU_AVX2;
     }
+#endif
+#ifdef TENSOR_HAVE_NEON
+    /* NEON is mandatory on aarch64: no run-time check needed. */
+    memcpy(cpu_traits[TENSOR_CPU_NEON], generic_traits, sizeof generic_traits);
+    use_neon(cpu_traits[TENSOR_CPU_NEON]);
+    cpu_available[TENSOR_CPU_NEON] = true;
+    active_cpu = TENSOR_CPU_NEON;
 #endif
     const char *env = getenv("SOVA_CPU");
     if (env && strcmp(env, "generic") == 0) active_cpu = TENSOR_CPU_GENERIC;
@@ -142,6 +173,7 @@ const char *tensor_cpu_name(tensor_cpu cpu) {
     switch (cpu) {
     case TENSOR_CPU_GENERIC: return "generic";
     case TENSOR_CPU_AVX2: return "avx2";
+    case TENSOR_CPU_NEON: return "neon";
     default: return "?";
     }
 }

@@ -1,7 +1,8 @@
 /* vec_dot of every weight type against its activation format, on the
- * portable and the AVX2 path: compared with dequantize-then-dot in double.
- * Also checks that the two paths agree bit for bit where they must (the
- * activation quantizers and dequantizers). */
+ * portable path and every SIMD path this CPU has: compared with
+ * dequantize-then-dot in double. Also checks that the SIMD paths agree with
+ * the portable one bit for bit where they must (the activation quantizers
+ * and dequantizers). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,40 +123,52 @@ static void test_vec_dot(void) {
     }
 }
 
-/* The AVX2 quantizers and dequantizers must produce exactly what the portable
- * ones do; inputs include ties (x.5 after scaling), zeros and negative zero. */
-static void test_paths_agree(void) {
-    if (!tensor_type_get_cpu(GGUF_TYPE_F32, TENSOR_CPU_AVX2)) {
-        printf("  (no AVX2 on this CPU: skipped)\n");
-        return;
-    }
+/* The SIMD quantizers and dequantizers (AVX2, NEON) must produce exactly
+ * what the portable ones do; inputs include ties (x.5 after scaling), zeros
+ * and negative zero. */
+static void check_path_agrees(tensor_cpu cpu) {
     enum { N = 4096 };
     float *x = malloc(N * sizeof *x), *f0 = malloc(N * sizeof *f0), *f1 = malloc(N * sizeof *f1);
     uint8_t *q0 = malloc(N * 2), *q1 = malloc(N * 2);
     for (int i = 0; i < N; i++) x[i] = gaussian() * (i % 256 < 128 ? 1.0f : 1e-3f);
     for (int i = 0; i < 32; i++) x[i] = (float)(i - 16) * 0.5f; /* 127/8 scaling gives ties */
     for (int i = 32; i < 64; i++) x[i] = i % 2 ? 0.0f : -0.0f;
+    /* amax 127 makes the Q8_0 and Q8_K scales exactly +-1: exact x.5 ties
+     * (away from zero for Q8_0, to even for Q8_K). */
+    x[64] = 127.0f;
+    for (int i = 65; i < 96; i++) x[i] = (float)(i - 80) + 0.5f;
     for (int i = 256; i < 512; i++) x[i] = (float)((i * 7) % 255 - 127); /* exact levels */
     static const tensor_type types[] = {GGUF_TYPE_F16,  GGUF_TYPE_BF16, GGUF_TYPE_Q8_0, GGUF_TYPE_Q8_1,
                                         GGUF_TYPE_Q8_K, GGUF_TYPE_Q4_0, GGUF_TYPE_Q4_K};
     for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
         const tensor_type_traits *g = tensor_type_get_cpu(types[t], TENSOR_CPU_GENERIC);
-        const tensor_type_traits *v = tensor_type_get_cpu(types[t], TENSOR_CPU_AVX2);
+        const tensor_type_traits *v = tensor_type_get_cpu(types[t], cpu);
         size_t bytes = tensor_row_bytes(types[t], N);
         memset(q0, 0, N * 2);
         memset(q1, 0, N * 2);
         g->from_float(x, q0, N);
         v->from_float(x, q1, N);
-        CHECK_MSG(memcmp(q0, q1, bytes) == 0, "%s: AVX2 from_float differs", g->name);
+        CHECK_MSG(memcmp(q0, q1, bytes) == 0, "%s: %s from_float differs", g->name, tensor_cpu_name(cpu));
         g->to_float(q0, f0, N);
         v->to_float(q0, f1, N);
-        CHECK_MSG(memcmp(f0, f1, N * sizeof *f0) == 0, "%s: AVX2 to_float differs", g->name);
+        CHECK_MSG(memcmp(f0, f1, N * sizeof *f0) == 0, "%s: %s to_float differs", g->name, tensor_cpu_name(cpu));
     }
     free(x);
     free(f0);
     free(f1);
     free(q0);
     free(q1);
+}
+
+static void test_paths_agree(void) {
+    for (int c = 0; c < TENSOR_CPU_COUNT; c++) {
+        if (c == TENSOR_CPU_GENERIC) continue;
+        if (!tensor_type_get_cpu(GGUF_TYPE_F32, (tensor_cpu)c)) {
+            printf("  (no %s on this CPU: skipped)\n", tensor_cpu_name((tensor_cpu)c));
+            continue;
+        }
+        check_path_agrees((tensor_cpu)c);
+    }
 }
 
 /* f16: every half converts to f32 and back unchanged (NaNs stay NaN), and
