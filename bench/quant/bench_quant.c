@@ -1,4 +1,5 @@
-/* One-thread throughput of the type kernels, portable vs AVX2, in GB/s of
+/* One-thread throughput of the type kernels, portable vs AVX2 (vs AVX-512
+ * where the CPU has it: columns "512", 0 otherwise), in GB/s of
  * weight bytes: vec_dot over a weight matrix that fits in L2 (compute
  * bound) and one that does not (memory bound), plus to_float and the
  * activation quantizers. Baseline in the same run: memcpy bandwidth on the
@@ -79,12 +80,13 @@ int main(int argc, char **argv) {
     } while (sv_time_s() - t0 < secs);
     double memcpy_gbs = (double)reps * (double)big_bytes * 2 / (sv_time_s() - t0) * 1e-9;
     printf("baseline memcpy (read+write) %.2f GB/s; vec_dot n=%d, one thread\n\n", memcpy_gbs, N);
-    printf("%-7s %10s %10s %6s | %10s %10s %6s | %9s %9s\n", "type", "L2 gen", "L2 avx2", "x", "mem gen",
-           "mem avx2", "x/cpy", "deq gen", "deq avx2");
+    printf("%-7s %10s %10s %6s %8s | %10s %10s %6s %8s | %9s %9s\n", "type", "L2 gen", "L2 avx2", "x",
+           "L2 512", "mem gen", "mem avx2", "x/cpy", "mem 512", "deq gen", "deq avx2");
 
     for (size_t t = 0; t < sizeof types / sizeof types[0]; t++) {
         const tensor_type_traits *g = tensor_type_get_cpu(types[t], TENSOR_CPU_GENERIC);
         const tensor_type_traits *v = tensor_type_get_cpu(types[t], TENSOR_CPU_AVX2);
+        const tensor_type_traits *z = tensor_type_get_cpu(types[t], TENSOR_CPU_AVX512);
         size_t row = tensor_row_bytes(types[t], N);
         int big_rows = (int)(big_bytes / row);
         /* Weights from real quantization where possible, else random bytes
@@ -101,12 +103,14 @@ int main(int argc, char **argv) {
         yt->from_float(x, yq, N);
         double l2g = bench_dot(g, big, row, small_rows, yq, secs);
         double l2v = v ? bench_dot(v, big, row, small_rows, yq, secs) : 0;
+        double l2z = z ? bench_dot(z, big, row, small_rows, yq, secs) : 0;
         double mg = bench_dot(g, big, row, big_rows, yq, secs);
         double mv = v ? bench_dot(v, big, row, big_rows, yq, secs) : 0;
+        double mz = z ? bench_dot(z, big, row, big_rows, yq, secs) : 0;
         double dg = bench_to_float(g, big, row, small_rows, out, secs);
         double dv = v ? bench_to_float(v, big, row, small_rows, out, secs) : 0;
-        printf("%-7s %10.2f %10.2f %6.1f | %10.2f %10.2f %6.2f | %9.2f %9.2f\n", g->name, l2g, l2v, l2v / l2g, mg,
-               mv, mv / memcpy_gbs, dg, dv);
+        printf("%-7s %10.2f %10.2f %6.1f %8.2f | %10.2f %10.2f %6.2f %8.2f | %9.2f %9.2f\n", g->name, l2g, l2v,
+               l2v / l2g, l2z, mg, mv, mv / memcpy_gbs, mz, dg, dv);
     }
 
     printf("\nactivation quantizers (GB/s of f32 input)\n");

@@ -160,6 +160,12 @@ void tensor__to_float_q2_K_avx2(const void *src, float *dst, int64_t n);
 void tensor__to_float_q3_K_avx2(const void *src, float *dst, int64_t n);
 void tensor__to_float_q5_K_avx2(const void *src, float *dst, int64_t n);
 void tensor__to_float_q6_K_avx2(const void *src, float *dst, int64_t n);
+void tensor__vec_dot_f32_avx512(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_f16_avx512(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_bf16_avx512(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q8_0_avx512(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q4_K_avx512(int64_t n, float *s, const void *x, const void *y);
+void tensor__vec_dot_q6_K_avx512(int64_t n, float *s, const void *x, const void *y);
 #endif
 
 #if defined(__aarch64__)

@@ -62,6 +62,30 @@ static bool cpu_has_avx2_fma_f16c(void) {
     return b & (1u << 5);
 }
 
+/* F, BW, VL and VNNI (CPUID 7.0 EBX bits 16, 30, 31; ECX bit 11), and the OS
+ * saving opmask and ZMM state too (XCR0 bits 5-7 besides 1-2). VNNI is
+ * required so one kernel set serves: CPUs with AVX-512 but without it
+ * (Skylake-SP) keep the AVX2 set. */
+static bool cpu_has_avx512_vnni(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 27))) return false;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 0xe6u) != 0xe6u) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    const unsigned need_b = (1u << 16) | (1u << 30) | (1u << 31);
+    return (b & need_b) == need_b && (c & (1u << 11));
+}
+
+static void use_avx512(tensor_type_traits *t) {
+    t[GGUF_TYPE_F32].vec_dot = tensor__vec_dot_f32_avx512;
+    t[GGUF_TYPE_F16].vec_dot = tensor__vec_dot_f16_avx512;
+    t[GGUF_TYPE_BF16].vec_dot = tensor__vec_dot_bf16_avx512;
+    t[GGUF_TYPE_Q8_0].vec_dot = tensor__vec_dot_q8_0_avx512;
+    t[GGUF_TYPE_Q4_K].vec_dot = tensor__vec_dot_q4_K_avx512;
+    t[GGUF_TYPE_Q6_K].vec_dot = tensor__vec_dot_q6_K_avx512;
+}
+
 static void use_avx2(tensor_type_traits *t) {
     t[GGUF_TYPE_F32].vec_dot = tensor__vec_dot_f32_avx2;
     t[GGUF_TYPE_F16].to_float = tensor__to_float_f16_avx2;
@@ -136,6 +160,12 @@ static void init_traits(void) {
         use_avx2(cpu_traits[TENSOR_CPU_AVX2]);
         cpu_available[TENSOR_CPU_AVX2] = true;
         active_cpu = TENSOR_CPU_AVX2;
+        if (cpu_has_avx512_vnni()) {
+            memcpy(cpu_traits[TENSOR_CPU_AVX512], cpu_traits[TENSOR_CPU_AVX2], sizeof generic_traits);
+            use_avx512(cpu_traits[TENSOR_CPU_AVX512]);
+            cpu_available[TENSOR_CPU_AVX512] = true;
+            active_cpu = TENSOR_CPU_AVX512;
+        }
     }
 #endif
 #ifdef TENSOR_HAVE_NEON
@@ -147,8 +177,11 @@ static void init_traits(void) {
 #endif
     const char *env = getenv("SOVA_CPU");
     if (env && strcmp(env, "generic") == 0) active_cpu = TENSOR_CPU_GENERIC;
-    else if (env && *env) SV_LOGW("SOVA_CPU=%s not understood (only \"generic\" is); using %s", env,
-                                  tensor_cpu_name(active_cpu));
+    else if (env && strcmp(env, "avx2") == 0) {
+        if (active_cpu == TENSOR_CPU_AVX512) active_cpu = TENSOR_CPU_AVX2;
+    } else if (env && *env)
+        SV_LOGW("SOVA_CPU=%s not understood (only \"generic\" and \"avx2\" are); using %s", env,
+                tensor_cpu_name(active_cpu));
 }
 
 const tensor_type_traits *tensor_type_get_cpu(tensor_type t, tensor_cpu cpu) {
@@ -173,6 +206,7 @@ const char *tensor_cpu_name(tensor_cpu cpu) {
     switch (cpu) {
     case TENSOR_CPU_GENERIC: return "generic";
     case TENSOR_CPU_AVX2: return "avx2";
+    case TENSOR_CPU_AVX512: return "avx512";
     case TENSOR_CPU_NEON: return "neon";
     default: return "?";
     }

@@ -41,19 +41,28 @@ typedef struct {
  * Q8_1 and Q8_K are activation formats only: they have traits (to_float,
  * from_float) but no vec_dot, and tensor_type_check refuses them as weights.
  *
- * Kernels are chosen once, at the first call: AVX2+FMA+F16C when the CPU has
- * them (CPUID, with the OS saving YMM state); NEON on aarch64, where it is
- * always present; else the portable C path. The environment
- * variable SOVA_CPU=generic, read once at that first call, forces the portable
- * path; any other value keeps the automatic choice. */
+ * Kernels are chosen once, at the first call: AVX-512 (F, BW, VL and VNNI,
+ * with the OS saving ZMM state) when the CPU has it, else AVX2+FMA+F16C when
+ * the CPU has them (CPUID, with the OS saving YMM state); NEON on aarch64,
+ * where it is always present; else the portable C path. The AVX-512 set keeps
+ * the AVX2 kernels where it has no wider one. The environment variable
+ * SOVA_CPU, read once at that first call, caps the choice: "generic" forces
+ * the portable path, "avx2" uses AVX2 instead of AVX-512; any other value
+ * keeps the automatic choice. */
 const tensor_type_traits *tensor_type_get(tensor_type t);
 
 /* Kernel sets. The portable path is always available. */
-typedef enum { TENSOR_CPU_GENERIC = 0, TENSOR_CPU_AVX2 = 1, TENSOR_CPU_NEON = 2, TENSOR_CPU_COUNT } tensor_cpu;
+typedef enum {
+    TENSOR_CPU_GENERIC = 0,
+    TENSOR_CPU_AVX2 = 1,
+    TENSOR_CPU_NEON = 2,
+    TENSOR_CPU_AVX512 = 3, /* implies AVX2: code taking AVX2 kernels may run on it */
+    TENSOR_CPU_COUNT
+} tensor_cpu;
 
 /* The kernel set tensor_type_get uses. */
 tensor_cpu tensor_cpu_active(void);
-const char *tensor_cpu_name(tensor_cpu cpu); /* "generic", "avx2", "neon" */
+const char *tensor_cpu_name(tensor_cpu cpu); /* "generic", "avx2", "neon", "avx512" */
 /* Traits with one specific kernel set, so tests and benchmarks can compare the
  * paths in one process; NULL when the type is unsupported or this CPU (or
  * build) lacks `cpu`. SOVA_CPU does not affect it. */

@@ -11,7 +11,7 @@ enum { TRAITS_ROW_TILE = 16 };
 
 static mm_path select_path(tensor_cpu cpu, tensor_type t, int64_t n_tokens) {
 #ifdef MM_HAVE_X86
-    if (cpu == TENSOR_CPU_AVX2) {
+    if (cpu == TENSOR_CPU_AVX2 || cpu == TENSOR_CPU_AVX512) { /* AVX-512 implies AVX2 */
         bool int8_act = t == GGUF_TYPE_Q4_0 || t == GGUF_TYPE_Q8_0 || t == GGUF_TYPE_Q4_K;
         if (n_tokens >= MM_GEMM_MIN_TOKENS) return int8_act ? MM_PATH_GEMM_Q : MM_PATH_GEMM;
         if (int8_act) return MM_PATH_GEMV_Q;

@@ -100,7 +100,7 @@ const cpu_vec_fns *cpu_vec_generic(void) {
 
 const cpu_vec_fns *cpu_vec(void) {
     /* The kernel set the type traits chose (SOVA_CPU=generic forces portable). */
-    if (tensor_cpu_active() == TENSOR_CPU_AVX2) {
+    if (tensor_cpu_active() == TENSOR_CPU_AVX2 || tensor_cpu_active() == TENSOR_CPU_AVX512) {
         const cpu_vec_fns *v = cpu_vec_avx2();
         if (v) return v;
     }
