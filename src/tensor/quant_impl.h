@@ -189,6 +189,10 @@ void tensor__vec_dot_q6_K_neon(int64_t n, float *s, const void *x, const void *y
 void tensor__from_float_q8_0_neon(const float *src, void *dst, int64_t n);
 void tensor__from_float_q8_1_neon(const float *src, void *dst, int64_t n);
 void tensor__from_float_q8_K_neon(const float *src, void *dst, int64_t n);
+void tensor__to_float_q4_0_neon(const void *src, float *dst, int64_t n);
+void tensor__to_float_q8_0_neon(const void *src, float *dst, int64_t n);
+void tensor__to_float_q4_K_neon(const void *src, float *dst, int64_t n);
+void tensor__to_float_q6_K_neon(const void *src, float *dst, int64_t n);
 #endif
 
 #endif

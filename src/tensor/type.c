@@ -144,6 +144,10 @@ static void use_neon(tensor_type_traits *t) {
     t[GGUF_TYPE_Q4_K].vec_dot = tensor__vec_dot_q4_K_neon;
     t[GGUF_TYPE_Q6_K].vec_dot = tensor__vec_dot_q6_K_neon;
     t[GGUF_TYPE_Q8_K].from_float = tensor__from_float_q8_K_neon;
+    t[GGUF_TYPE_Q4_0].to_float = tensor__to_float_q4_0_neon;
+    t[GGUF_TYPE_Q8_0].to_float = tensor__to_float_q8_0_neon;
+    t[GGUF_TYPE_Q4_K].to_float = tensor__to_float_q4_K_neon;
+    t[GGUF_TYPE_Q6_K].to_float = tensor__to_float_q6_K_neon;
 }
 #endif
 
