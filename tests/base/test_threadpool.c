@@ -8,14 +8,14 @@
 typedef struct {
     atomic_int calls;
     atomic_long sum;
-    int seen_nth;
+    atomic_int seen_nth;
 } job;
 
 static void work(void *p, int ith, int nth) {
     job *j = p;
     atomic_fetch_add(&j->calls, 1);
     atomic_fetch_add(&j->sum, ith);
-    j->seen_nth = nth;
+    atomic_store(&j->seen_nth, nth);
 }
 
 static void test_every_thread_runs_once_per_job(void) {
@@ -28,7 +28,7 @@ static void test_every_thread_runs_once_per_job(void) {
             sv_pool_run(pool, work, &j);
             CHECK_EQ_I64(atomic_load(&j.calls), n);
             CHECK_EQ_I64(atomic_load(&j.sum), n * (n - 1) / 2);
-            CHECK_EQ_I64(j.seen_nth, n);
+            CHECK_EQ_I64(atomic_load(&j.seen_nth), n);
         }
         sv_pool_free(pool);
     }
