@@ -68,7 +68,9 @@ typedef struct {
     int64_t n_tokens, n_out;
     int n_in_kind; /* 0: 512, 1: an awkward multiple of the block size, 2: deeper than one
                       integer-GEMM panel (1024) and not a multiple of it, 3: more than
-                      the 128 blocks of 32 the Q4_0 GEMV converts scales for at once */
+                      the 128 blocks of 32 the Q4_0 GEMV converts scales for at once,
+                      4: qwen2.5-0.5b's 896 (28 blocks of 32, not a multiple of the
+                      8 scales the GEMV converts at once) */
     int threads;
 } shape;
 
@@ -79,12 +81,14 @@ static const shape shapes[] = {
      * (Q8_0), row counts leaving 1..7 after panels of 8 (and exactly 8) */
     {9, 29, 1, 1}, {10, 13, 2, 2}, {11, 8, 2, 3}, {8, 3, 0, 3}, {13, 10, 0, 2},
     {1, 11, 3, 2}, {3, 5, 3, 1}, {12, 9, 3, 2},
+    {1, 37, 4, 2}, {2, 6, 4, 1}, {1, 3, 4, 1},
 };
 
 static int64_t n_in_for(int kind, int64_t bs) {
     if (kind == 0) return 512;
     if (kind == 2) return bs == 1 ? 1500 : 2304;
     if (kind == 3) return bs == 1 ? 4101 : bs >= 256 ? 4352 : 4384;
+    if (kind == 4) return bs >= 256 ? 1792 : 896;
     if (bs == 1) return 301;
     return bs >= 256 ? 768 : 288;
 }

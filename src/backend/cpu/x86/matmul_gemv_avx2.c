@@ -129,40 +129,108 @@ static inline __m256i dot_s8_s8(__m256i w, __m256i x) {
     return dot_u8_s8(_mm256_sign_epi8(w, w), _mm256_sign_epi8(x, w));
 }
 
-static void dot_rows_q8_0(int64_t n, const void *const *w, const qa_row *x, float *out) {
-    __m256 acc[FR];
-    for (int r = 0; r < FR; r++) acc[r] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / QK8_0; b++) {
-        __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + b * QK8_0));
-        float dx = x->d[b];
-        for (int r = 0; r < FR; r++) {
-            const block_q8_0 *blk = (const block_q8_0 *)w[r] + b;
-            __m256i p = dot_s8_s8(_mm256_loadu_si256((const __m256i *)blk->qs), xv);
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p), _mm256_set1_ps(h2f(blk->d) * dx), acc[r]);
-        }
+/* Converts the f16 scales (the first field of each block) of blocks [0, n)
+ * of a row, n <= 8, blocks `stride` bytes apart, into float lanes; lanes past
+ * n are 0. */
+static inline __m256 scales8(const void *first, size_t stride, int n) {
+    const uint8_t *p = first;
+    uint16_t h;
+    __m128i v = _mm_setzero_si128();
+#define LANE(i) (memcpy(&h, p + (i) * stride, sizeof h), v = _mm_insert_epi16(v, h, i))
+    switch (n) { /* falls through: lane i takes block i */
+    case 8: LANE(7); /* fall through */
+    case 7: LANE(6); /* fall through */
+    case 6: LANE(5); /* fall through */
+    case 5: LANE(4); /* fall through */
+    case 4: LANE(3); /* fall through */
+    case 3: LANE(2); /* fall through */
+    case 2: LANE(1); /* fall through */
+    default: LANE(0);
     }
-    for (int r = 0; r < FR; r++) out[r] = hsum8(acc[r]);
+#undef LANE
+    return _mm256_cvtph_ps(v);
 }
 
-/* Converts the f16 scales of blocks [b, b + n) of a Q4_0 row (n <= 8, 18
- * bytes apart) into floats. */
-static inline __m256 q4_0_scales8(const block_q4_0 *blk, int n) {
-    __m128i h = _mm_setzero_si128();
-    switch (n) { /* falls through: lane i takes block i */
-    case 8: h = _mm_insert_epi16(h, blk[7].d, 7); /* fall through */
-    case 7: h = _mm_insert_epi16(h, blk[6].d, 6); /* fall through */
-    case 6: h = _mm_insert_epi16(h, blk[5].d, 5); /* fall through */
-    case 5: h = _mm_insert_epi16(h, blk[4].d, 4); /* fall through */
-    case 4: h = _mm_insert_epi16(h, blk[3].d, 3); /* fall through */
-    case 3: h = _mm_insert_epi16(h, blk[2].d, 2); /* fall through */
-    case 2: h = _mm_insert_epi16(h, blk[1].d, 1); /* fall through */
-    default: h = _mm_insert_epi16(h, blk[0].d, 0);
+/* Lanes [0, n) of p, the rest 0, without reading past p + n. */
+static inline __m256 load_first(const float *p, int n) {
+    if (n == 8) return _mm256_loadu_ps(p);
+    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    return _mm256_maskload_ps(p, _mm256_cmpgt_epi32(_mm256_set1_epi32(n), idx));
+}
+
+/* Stores the per-block combined scales of four rows, v[r] lane i = block i of
+ * row r, block-major into sc[0..8)[4]. */
+static inline void store_scales_t(const __m256 *v, float (*sc)[4]) {
+    __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
+    __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
+    /* u_j holds blocks j (low half) and j + 4 */
+    __m256 u[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xee),
+                   _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xee)};
+    for (int j = 0; j < 4; j++) {
+        _mm_store_ps(sc[j], _mm256_castps256_ps128(u[j]));
+        _mm_store_ps(sc[j + 4], _mm256_extractf128_ps(u[j], 1));
     }
-    return _mm256_cvtph_ps(h);
+}
+
+/* Four rows' int32 dot vectors folded into one whose lane i belongs to row
+ * i % 4: one conversion and FMA per block instead of one per row. */
+static inline __m256i fold4(__m256i p0, __m256i p1, __m256i p2, __m256i p3) {
+    __m256i t01 = _mm256_blend_epi32(_mm256_add_epi32(p0, _mm256_shuffle_epi32(p0, 0xb1)),
+                                     _mm256_add_epi32(p1, _mm256_shuffle_epi32(p1, 0xb1)), 0xaa);
+    __m256i t23 = _mm256_blend_epi32(_mm256_add_epi32(p2, _mm256_shuffle_epi32(p2, 0xb1)),
+                                     _mm256_add_epi32(p3, _mm256_shuffle_epi32(p3, 0xb1)), 0xaa);
+    return _mm256_blend_epi32(_mm256_add_epi32(t01, _mm256_shuffle_epi32(t01, 0x4e)),
+                              _mm256_add_epi32(t23, _mm256_shuffle_epi32(t23, 0x4e)), 0xcc);
+}
+
+static inline void out_lanes4(__m256 acc, float *out) {
+    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
+    _mm_storeu_ps(out, s4);
 }
 
 /* Blocks per chunk whose combined scales are computed ahead of the dots. */
-enum { Q4_0_CHUNK = 128 };
+enum { SC_CHUNK = 128 };
+
+/* Per chunk, a first loop turns each row's f16 scales into dw * dx (8 blocks
+ * per conversion); the dot loop then needs one broadcast load and one FMA per
+ * block for all four rows. pf are the rows of the next pass, prefetched at the
+ * same offset so their memory arrives while this pass computes. */
+static void dot_rows_q8_0(int64_t n, const void *const *w, const void *const *pf, const qa_row *x,
+                          float *out) {
+    _Alignas(32) float sc[SC_CHUNK][FR];
+    __m256 acc = _mm256_setzero_ps();
+    int64_t nb = n / QK8_0;
+    for (int64_t c0 = 0; c0 < nb; c0 += SC_CHUNK) {
+        int cn = (int)(nb - c0 < SC_CHUNK ? nb - c0 : SC_CHUNK);
+        for (int b = 0; b < cn; b += 8) {
+            int k = cn - b < 8 ? cn - b : 8;
+            __m256 dx = load_first(x->d + c0 + b, k), v[FR];
+            for (int r = 0; r < FR; r++)
+                v[r] = _mm256_mul_ps(scales8((const block_q8_0 *)w[r] + c0 + b, sizeof(block_q8_0), k), dx);
+            store_scales_t(v, sc + b);
+        }
+        const block_q8_0 *w0 = (const block_q8_0 *)w[0] + c0, *w1 = (const block_q8_0 *)w[1] + c0;
+        const block_q8_0 *w2 = (const block_q8_0 *)w[2] + c0, *w3 = (const block_q8_0 *)w[3] + c0;
+        const char *f0 = (const char *)((const block_q8_0 *)pf[0] + c0);
+        const char *f1 = (const char *)((const block_q8_0 *)pf[1] + c0);
+        const char *f2 = (const char *)((const block_q8_0 *)pf[2] + c0);
+        const char *f3 = (const char *)((const block_q8_0 *)pf[3] + c0);
+        for (int b = 0; b < cn; b++) {
+            __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + (c0 + b) * QK8_0));
+#define ROW(r)                                                                                     \
+    _mm_prefetch(f##r + b * (int)sizeof(block_q8_0), _MM_HINT_T0);                                \
+    __m256i p##r = dot_s8_s8(_mm256_loadu_si256((const __m256i *)w##r[b].qs), xv);
+            ROW(0)
+            ROW(1)
+            ROW(2)
+            ROW(3)
+#undef ROW
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(fold4(p0, p1, p2, p3)),
+                                  _mm256_broadcast_ps((const __m128 *)sc[b]), acc);
+        }
+    }
+    out_lanes4(acc, out);
+}
 
 /* Q4_0 stores q + 8 as an unsigned nibble: dot = sum_b dw dx (sum q' x) - 8
  * sum_b dw ds. Per chunk, a first loop turns each row's f16 scales into
@@ -173,41 +241,23 @@ enum { Q4_0_CHUNK = 128 };
 static void dot_rows_q4_0(int64_t n, const void *const *w, const void *const *pf, const qa_row *x,
                           float *out) {
     /* sc[b][r] = dw of row r, block b, times dx of block b */
-    _Alignas(32) float sc[Q4_0_CHUNK][FR];
+    _Alignas(32) float sc[SC_CHUNK][FR];
     __m256 acc = _mm256_setzero_ps(), corr[FR];
     const __m256i lo4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
     const __m256i shift = _mm256_setr_epi64x(0, 0, 4, 4);
     for (int r = 0; r < FR; r++) corr[r] = _mm256_setzero_ps();
     int64_t nb = n / QK4_0;
-    for (int64_t c0 = 0; c0 < nb; c0 += Q4_0_CHUNK) {
-        int cn = (int)(nb - c0 < Q4_0_CHUNK ? nb - c0 : Q4_0_CHUNK);
+    for (int64_t c0 = 0; c0 < nb; c0 += SC_CHUNK) {
+        int cn = (int)(nb - c0 < SC_CHUNK ? nb - c0 : SC_CHUNK);
         for (int b = 0; b < cn; b += 8) {
             int k = cn - b < 8 ? cn - b : 8;
-            __m256 dx, dsx, v[FR];
-            if (k == 8) {
-                dx = _mm256_loadu_ps(x->d + c0 + b);
-                dsx = _mm256_loadu_ps(x->ds + c0 + b);
-            } else { /* dw's lanes past k are 0, so any finite x will do */
-                _Alignas(32) float t[2][8] = {{0}};
-                memcpy(t[0], x->d + c0 + b, (size_t)k * sizeof(float));
-                memcpy(t[1], x->ds + c0 + b, (size_t)k * sizeof(float));
-                dx = _mm256_load_ps(t[0]);
-                dsx = _mm256_load_ps(t[1]);
-            }
+            __m256 dx = load_first(x->d + c0 + b, k), dsx = load_first(x->ds + c0 + b, k), v[FR];
             for (int r = 0; r < FR; r++) {
-                __m256 dw = q4_0_scales8((const block_q4_0 *)w[r] + c0 + b, k);
+                __m256 dw = scales8((const block_q4_0 *)w[r] + c0 + b, sizeof(block_q4_0), k);
                 v[r] = _mm256_mul_ps(dw, dx);
                 corr[r] = _mm256_fmadd_ps(dw, dsx, corr[r]);
             }
-            /* Transposed to block-major: u_j holds blocks j (low half) and j + 4. */
-            __m256 t0 = _mm256_unpacklo_ps(v[0], v[1]), t1 = _mm256_unpackhi_ps(v[0], v[1]);
-            __m256 t2 = _mm256_unpacklo_ps(v[2], v[3]), t3 = _mm256_unpackhi_ps(v[2], v[3]);
-            __m256 u[4] = {_mm256_shuffle_ps(t0, t2, 0x44), _mm256_shuffle_ps(t0, t2, 0xee),
-                           _mm256_shuffle_ps(t1, t3, 0x44), _mm256_shuffle_ps(t1, t3, 0xee)};
-            for (int j = 0; j < 4; j++) {
-                _mm_store_ps(sc[b + j], _mm256_castps256_ps128(u[j]));
-                _mm_store_ps(sc[b + j + 4], _mm256_extractf128_ps(u[j], 1));
-            }
+            store_scales_t(v, sc + b);
         }
         const block_q4_0 *w0 = (const block_q4_0 *)w[0] + c0, *w1 = (const block_q4_0 *)w[1] + c0;
         const block_q4_0 *w2 = (const block_q4_0 *)w[2] + c0, *w3 = (const block_q4_0 *)w[3] + c0;
@@ -231,20 +281,12 @@ static void dot_rows_q4_0(int64_t n, const void *const *w, const void *const *pf
             ROW(2)
             ROW(3)
 #undef ROW
-            /* Rows' int32 dots folded into one vector whose lane i belongs to row
-             * i % 4: one conversion and FMA per block instead of one per row. */
-            __m256i t01 = _mm256_blend_epi32(_mm256_add_epi32(p0, _mm256_shuffle_epi32(p0, 0xb1)),
-                                             _mm256_add_epi32(p1, _mm256_shuffle_epi32(p1, 0xb1)), 0xaa);
-            __m256i t23 = _mm256_blend_epi32(_mm256_add_epi32(p2, _mm256_shuffle_epi32(p2, 0xb1)),
-                                             _mm256_add_epi32(p3, _mm256_shuffle_epi32(p3, 0xb1)), 0xaa);
-            __m256i u = _mm256_blend_epi32(_mm256_add_epi32(t01, _mm256_shuffle_epi32(t01, 0x4e)),
-                                           _mm256_add_epi32(t23, _mm256_shuffle_epi32(t23, 0x4e)), 0xcc);
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(u), _mm256_broadcast_ps((const __m128 *)sc[b]), acc);
+            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(fold4(p0, p1, p2, p3)),
+                                  _mm256_broadcast_ps((const __m128 *)sc[b]), acc);
         }
     }
-    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-    _Alignas(16) float lanes[4];
-    _mm_store_ps(lanes, s4);
+    float lanes[FR];
+    out_lanes4(acc, lanes);
     for (int r = 0; r < FR; r++) out[r] = lanes[r] - 8.0f * hsum8(corr[r]);
 }
 
@@ -332,7 +374,7 @@ void mm__gemv_avx2(const cpu_matmul_args *a, const void *act, size_t act_row_byt
             case GGUF_TYPE_F32: dot_rows_f32(a->n_in, wr, xt, out); break;
             case GGUF_TYPE_F16: dot_rows_f16(a->n_in, wr, xt, out); break;
             case GGUF_TYPE_BF16: dot_rows_bf16(a->n_in, wr, xt, out); break;
-            case GGUF_TYPE_Q8_0: dot_rows_q8_0(a->n_in, wr, &q, out); break;
+            case GGUF_TYPE_Q8_0: dot_rows_q8_0(a->n_in, wr, pf, &q, out); break;
             case GGUF_TYPE_Q4_0: dot_rows_q4_0(a->n_in, wr, pf, &q, out); break;
             case GGUF_TYPE_Q4_K: dot_rows_q4_k(a->n_in, wr, pf, &q, out); break;
             default: return;
