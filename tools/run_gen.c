@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/status.h"
 #include "run_util.h"
 
 static double now_s(void) {
@@ -57,15 +58,13 @@ static sova_status make_room(const run_opts *o, run_state *r, int32_t need) {
     int32_t n_ctx = (int32_t)sova_ctx_n_ctx(r->ctx);
     while (r->n_past + need > n_ctx) {
         if (!o->context_shift) {
-            fprintf(stderr, "sova run: context full (%d tokens)\n", n_ctx);
-            return SOVA_ERR_LIMIT;
+            return (sova_status)sv_error(SV_ERR_LIMIT, "context full (%d tokens) and --no-context-shift given", n_ctx);
         }
         int32_t keep = o->n_keep >= 0 ? o->n_keep : (r->n_past > 0 && r->tokens[0] == sova_token_bos(r->model));
         if (keep > r->n_past) keep = r->n_past;
         int32_t discard = (r->n_past - keep) / 2;
         if (discard <= 0) {
-            fprintf(stderr, "sova run: context of %d tokens cannot hold %d more\n", n_ctx, need);
-            return SOVA_ERR_LIMIT;
+            return (sova_status)sv_error(SV_ERR_LIMIT, "a context of %d tokens cannot hold %d more", n_ctx, need);
         }
         sova_status st = sova_kv_seq_rm(r->ctx, 0, keep, keep + discard);
         if (st == SOVA_OK) st = sova_kv_seq_add(r->ctx, 0, keep + discard, r->n_past, -discard);
