@@ -200,9 +200,7 @@ sv_status img_resize(const img_image *src, int w, int h, img_filter f, img_image
             goto done;
         }
         const uint8_t *hsrc = src->rgb + (size_t)y0 * (size_t)src->w * 3;
-        if (avx2)
-            img__hpass_avx2(hsrc, src->rgb + (size_t)src->w * (size_t)src->h * 3, src->w, y1 - y0, &ch, hdst);
-        else
+        if (!avx2 || !img__hpass_avx2(hsrc, src->rgb + (size_t)src->w * (size_t)src->h * 3, src->w, y1 - y0, &ch, hdst))
             hpass_c(hsrc, src->w, y1 - y0, &ch, hdst);
         vsrc = hdst;
     }

@@ -1,6 +1,7 @@
 /* AVX2 kernels of the Pillow-exact resampler: the same 22-bit integer taps
- * and rounding as the C kernels (32-bit products, so results are identical),
- * eight lanes at a time. Compiled with -mavx2; called only after a CPU check. */
+ * and rounding as the C kernels, in exact 32-bit integer arithmetic, so results
+ * are identical. Compiled with -mavx2; called only after a CPU check. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "vision/img_resize_impl.h"
@@ -20,39 +21,76 @@ static void hpixel_c(const uint8_t *s, const int32_t *k, int n, uint8_t *d) {
     d[2] = img__clip8(b);
 }
 
-/* Two taps per step: pixels (R0 G0 B0 R1 G1 B1) widened to lanes
- * (R0 G0 B0 0 R1 G1 B1 0) times (k0 x4, k1 x4); the halves are summed at the end. */
-void img__hpass_avx2(const uint8_t *src, const uint8_t *src_end, int in_w, int rows, const img__coeffs *c, uint8_t *dst) {
-    const __m128i shuf = _mm_setr_epi8(0, 1, 2, -1, 3, 4, 5, -1, -1, -1, -1, -1, -1, -1, -1, -1);
-    const __m256i dup = _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1);
+/* The horizontal pass uses 16-bit multiply-adds, four taps of one RGB pixel per
+ * instruction. Each 22-bit tap is split exactly as k = kh * 2^11 + kl with
+ * kl in [0, 2^11), so sum(s * k) = (sum(s * kh) << 11) + sum(s * kl) in the
+ * same 32-bit arithmetic as the C kernel: the result is bit-identical. */
+enum { SPLIT_BITS = 11 };
+
+/* Per output pixel and group of four taps: 16 int16 of kh then 16 of kl, laid
+ * out as (k0 k1) x4 | (k2 k3) x4 to match the pixel shuffle below. NULL when
+ * out of memory or when a tap is too large for the split (never for normalised
+ * filters; the caller then uses the C kernel). */
+static int16_t *split_taps(const img__coeffs *c, int groups) {
+    size_t per = (size_t)groups * 32;
+    int16_t *t = malloc(sizeof(int16_t) * per * (size_t)c->out_size);
+    if (!t) return NULL;
+    for (int o = 0; o < c->out_size; o++) {
+        const int32_t *k = c->k + (size_t)o * (size_t)c->kstride;
+        int16_t *d = t + per * (size_t)o;
+        for (int g = 0; g < groups; g++)
+            for (int e = 0; e < 16; e++) {
+                int i = 4 * g + 2 * (e / 8) + (e & 1);
+                int32_t v = i < c->n[o] ? k[i] : 0, hi = v >> SPLIT_BITS;
+                if (hi < INT16_MIN || hi > INT16_MAX) {
+                    free(t);
+                    return NULL;
+                }
+                d[32 * g + e] = (int16_t)hi;
+                d[32 * g + 16 + e] = (int16_t)(v - hi * (1 << SPLIT_BITS));
+            }
+    }
+    return t;
+}
+
+/* Taps 0,1 (lane 0) and 2,3 (lane 1) of a broadcast 12-byte window as int16
+ * (R_a R_b G_a G_b B_a B_b 0 0), so one madd gives the R, G, B partial sums. */
+bool img__hpass_avx2(const uint8_t *src, const uint8_t *src_end, int in_w, int rows, const img__coeffs *c, uint8_t *dst) {
+    int groups = (c->kstride + 3) / 4;
+    int16_t *taps = split_taps(c, groups);
+    if (!taps) return false;
+    const __m256i shuf = _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,
+                                          6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1);
     const __m128i half = _mm_set1_epi32(1 << (IMG_PRECISION_BITS - 1));
+    size_t per = (size_t)groups * 32, reach = (size_t)groups * 12 + 4;
     for (int y = 0; y < rows; y++) {
         const uint8_t *s = src + (size_t)y * (size_t)in_w * 3;
         uint8_t *d = dst + (size_t)y * (size_t)c->out_size * 3;
-        for (int o = 0; o < c->out_size; o++) {
-            const int32_t *k = c->k + (size_t)o * (size_t)c->kstride;
+        const int16_t *kt = taps;
+        for (int o = 0; o < c->out_size; o++, kt += per) {
             const uint8_t *p = s + (size_t)c->first[o] * 3;
-            int n = c->n[o], pairs = (n + 1) / 2;
-            if (p + (size_t)pairs * 6 + 2 > src_end) {
-                hpixel_c(p, k, n, d + 3 * o);
+            if ((size_t)(src_end - p) < reach) {
+                hpixel_c(p, c->k + (size_t)o * (size_t)c->kstride, c->n[o], d + 3 * o);
                 continue;
             }
-            __m256i acc = _mm256_setzero_si256();
-            for (int i = 0; i < pairs; i++) {
-                __m128i px = _mm_shuffle_epi8(_mm_loadl_epi64((const __m128i *)(p + 6 * i)), shuf);
-                __m256i kk = _mm256_permutevar8x32_epi32(
-                    _mm256_castsi128_si256(_mm_loadl_epi64((const __m128i *)(k + 2 * i))), dup);
-                acc = _mm256_add_epi32(acc, _mm256_mullo_epi32(_mm256_cvtepu8_epi32(px), kk));
+            __m256i hi = _mm256_setzero_si256(), lo = hi;
+            for (int g = 0; g < groups; g++) {
+                __m256i px = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(p + 12 * g))), shuf);
+                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(px, _mm256_loadu_si256((const __m256i *)(kt + 32 * g))));
+                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(px, _mm256_loadu_si256((const __m256i *)(kt + 32 * g + 16))));
             }
+            __m256i acc = _mm256_add_epi32(_mm256_slli_epi32(hi, SPLIT_BITS), lo);
             __m128i sum = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1)), half);
             sum = _mm_srai_epi32(sum, IMG_PRECISION_BITS);
             sum = _mm_packus_epi16(_mm_packs_epi32(sum, sum), sum);
             uint32_t v = (uint32_t)_mm_cvtsi128_si32(sum);
-            d[3 * o] = (uint8_t)v;
-            d[3 * o + 1] = (uint8_t)(v >> 8);
-            d[3 * o + 2] = (uint8_t)(v >> 16);
+            /* A 4-byte store is cheaper; its extra byte is the next pixel's, written next. */
+            if (o + 1 < c->out_size) memcpy(d + 3 * o, &v, 4);
+            else memcpy(d + 3 * o, &v, 3);
         }
     }
+    free(taps);
+    return true;
 }
 
 static inline __m256i vtap(__m256i acc, const uint8_t *s, __m256i k) {

@@ -2,6 +2,7 @@
 #ifndef IMG_RESIZE_IMPL_H
 #define IMG_RESIZE_IMPL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,8 +20,10 @@ typedef struct {
 
 /* src: rows of in_w RGB pixels (row stride in_w*3), `rows` of them; dst: rows
  * of c->out_size pixels. src_end bounds reads (kernels may read a few bytes
- * past a row but never past src_end). */
-void img__hpass_avx2(const uint8_t *src, const uint8_t *src_end, int in_w, int rows, const img__coeffs *c, uint8_t *dst);
+ * past a row but never past src_end). False (nothing written) when its tap
+ * table cannot be allocated or a tap does not fit its 16-bit split: the caller
+ * then runs the C kernel. */
+bool img__hpass_avx2(const uint8_t *src, const uint8_t *src_end, int in_w, int rows, const img__coeffs *c, uint8_t *dst);
 /* src: rows of `row_bytes`; dst: c->out_size rows. */
 void img__vpass_avx2(const uint8_t *src, size_t row_bytes, const img__coeffs *c, uint8_t *dst);
 
