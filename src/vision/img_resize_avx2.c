@@ -54,40 +54,72 @@ static int16_t *split_taps(const img__coeffs *c, int groups) {
 }
 
 /* Taps 0,1 (lane 0) and 2,3 (lane 1) of a broadcast 12-byte window as int16
- * (R_a R_b G_a G_b B_a B_b 0 0), so one madd gives the R, G, B partial sums. */
+ * (R_a R_b G_a G_b B_a B_b 0 0), so one madd gives the R, G, B partial sums.
+ * Returns the two lanes' unreduced 32-bit sums; `groups` is a constant at the
+ * hot call sites so the loop unrolls. */
+static inline __attribute__((always_inline)) __m256i out_acc(const uint8_t *p, const int16_t *kt, int groups, __m256i shuf) {
+    __m256i hi = _mm256_setzero_si256(), lo = hi;
+    for (int g = 0; g < groups; g++) {
+        __m256i px = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(p + 12 * g))), shuf);
+        hi = _mm256_add_epi32(hi, _mm256_madd_epi16(px, _mm256_loadu_si256((const __m256i *)(kt + 32 * g))));
+        lo = _mm256_add_epi32(lo, _mm256_madd_epi16(px, _mm256_loadu_si256((const __m256i *)(kt + 32 * g + 16))));
+    }
+    return _mm256_add_epi32(_mm256_slli_epi32(hi, SPLIT_BITS), lo);
+}
+
+/* Outputs o.. of one row: four at a time (one shared reduction and a 12-byte
+ * store), then one at a time, and the C kernel where a read would pass src_end. */
+static inline __attribute__((always_inline)) void hrow(const uint8_t *s, const uint8_t *src_end, const img__coeffs *c,
+                                                       const int16_t *taps, int groups, uint8_t *d) {
+    const __m256i shuf = _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,
+                                          6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1);
+    const __m256i half = _mm256_set1_epi32(1 << (IMG_PRECISION_BITS - 1));
+    const __m128i drop = _mm_setr_epi8(0, 1, 2, 4, 5, 6, 8, 9, 10, 12, 13, 14, -1, -1, -1, -1);
+    size_t per = (size_t)groups * 32, reach = (size_t)groups * 12 + 4;
+    int o = 0;
+    for (; o + 4 <= c->out_size && (size_t)(src_end - (s + (size_t)c->first[o + 3] * 3)) >= reach; o += 4) {
+        const int16_t *kt = taps + per * (size_t)o;
+        __m256i a0 = out_acc(s + (size_t)c->first[o] * 3, kt, groups, shuf);
+        __m256i a1 = out_acc(s + (size_t)c->first[o + 1] * 3, kt + per, groups, shuf);
+        __m256i a2 = out_acc(s + (size_t)c->first[o + 2] * 3, kt + 2 * per, groups, shuf);
+        __m256i a3 = out_acc(s + (size_t)c->first[o + 3] * 3, kt + 3 * per, groups, shuf);
+        __m256i x01 = _mm256_add_epi32(_mm256_permute2x128_si256(a0, a1, 0x20), _mm256_permute2x128_si256(a0, a1, 0x31));
+        __m256i x23 = _mm256_add_epi32(_mm256_permute2x128_si256(a2, a3, 0x20), _mm256_permute2x128_si256(a2, a3, 0x31));
+        x01 = _mm256_srai_epi32(_mm256_add_epi32(x01, half), IMG_PRECISION_BITS);
+        x23 = _mm256_srai_epi32(_mm256_add_epi32(x23, half), IMG_PRECISION_BITS);
+        __m256i b = _mm256_packs_epi32(x01, x23);
+        b = _mm256_packus_epi16(b, b);
+        /* Lane 0 holds outputs 0 and 2, lane 1 outputs 1 and 3, as 4-byte RGB0. */
+        __m128i v = _mm_shuffle_epi8(_mm_unpacklo_epi32(_mm256_castsi256_si128(b), _mm256_extracti128_si256(b, 1)), drop);
+        uint8_t *q = d + 3 * (size_t)o;
+        _mm_storel_epi64((__m128i *)q, v);
+        uint32_t t = (uint32_t)_mm_extract_epi32(v, 2);
+        memcpy(q + 8, &t, 4);
+    }
+    for (; o < c->out_size; o++) {
+        const uint8_t *p = s + (size_t)c->first[o] * 3;
+        if ((size_t)(src_end - p) < reach) {
+            hpixel_c(p, c->k + (size_t)o * (size_t)c->kstride, c->n[o], d + 3 * o);
+            continue;
+        }
+        __m256i acc = out_acc(p, taps + per * (size_t)o, groups, shuf);
+        __m128i sum = _mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1));
+        sum = _mm_srai_epi32(_mm_add_epi32(sum, _mm256_castsi256_si128(half)), IMG_PRECISION_BITS);
+        sum = _mm_packus_epi16(_mm_packs_epi32(sum, sum), sum);
+        uint32_t v = (uint32_t)_mm_cvtsi128_si32(sum);
+        memcpy(d + 3 * o, &v, 3);
+    }
+}
+
 bool img__hpass_avx2(const uint8_t *src, const uint8_t *src_end, int in_w, int rows, const img__coeffs *c, uint8_t *dst) {
     int groups = (c->kstride + 3) / 4;
     int16_t *taps = split_taps(c, groups);
     if (!taps) return false;
-    const __m256i shuf = _mm256_setr_epi8(0, -1, 3, -1, 1, -1, 4, -1, 2, -1, 5, -1, -1, -1, -1, -1,
-                                          6, -1, 9, -1, 7, -1, 10, -1, 8, -1, 11, -1, -1, -1, -1, -1);
-    const __m128i half = _mm_set1_epi32(1 << (IMG_PRECISION_BITS - 1));
-    size_t per = (size_t)groups * 32, reach = (size_t)groups * 12 + 4;
     for (int y = 0; y < rows; y++) {
         const uint8_t *s = src + (size_t)y * (size_t)in_w * 3;
         uint8_t *d = dst + (size_t)y * (size_t)c->out_size * 3;
-        const int16_t *kt = taps;
-        for (int o = 0; o < c->out_size; o++, kt += per) {
-            const uint8_t *p = s + (size_t)c->first[o] * 3;
-            if ((size_t)(src_end - p) < reach) {
-                hpixel_c(p, c->k + (size_t)o * (size_t)c->kstride, c->n[o], d + 3 * o);
-                continue;
-            }
-            __m256i hi = _mm256_setzero_si256(), lo = hi;
-            for (int g = 0; g < groups; g++) {
-                __m256i px = _mm256_shuffle_epi8(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)(p + 12 * g))), shuf);
-                hi = _mm256_add_epi32(hi, _mm256_madd_epi16(px, _mm256_loadu_si256((const __m256i *)(kt + 32 * g))));
-                lo = _mm256_add_epi32(lo, _mm256_madd_epi16(px, _mm256_loadu_si256((const __m256i *)(kt + 32 * g + 16))));
-            }
-            __m256i acc = _mm256_add_epi32(_mm256_slli_epi32(hi, SPLIT_BITS), lo);
-            __m128i sum = _mm_add_epi32(_mm_add_epi32(_mm256_castsi256_si128(acc), _mm256_extracti128_si256(acc, 1)), half);
-            sum = _mm_srai_epi32(sum, IMG_PRECISION_BITS);
-            sum = _mm_packus_epi16(_mm_packs_epi32(sum, sum), sum);
-            uint32_t v = (uint32_t)_mm_cvtsi128_si32(sum);
-            /* A 4-byte store is cheaper; its extra byte is the next pixel's, written next. */
-            if (o + 1 < c->out_size) memcpy(d + 3 * o, &v, 4);
-            else memcpy(d + 3 * o, &v, 3);
-        }
+        if (groups == 2) hrow(s, src_end, c, taps, 2, d);
+        else hrow(s, src_end, c, taps, groups, d);
     }
     free(taps);
     return true;
