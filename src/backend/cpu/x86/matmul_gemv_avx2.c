@@ -92,7 +92,7 @@ static inline float load1_bf16(const void *p, int64_t i) {
 /* Rows per pass: four independent FMA chains hide the FMA latency and let one
  * x load serve four rows. */
 enum { FR = 4 };
-_Static_assert(FR == 4, "dot_rows_q4_0 folds four rows into the lanes of one vector");
+_Static_assert(FR == 4, "dot_rows_q4_0 and dot_rows_q8_0 spell out four rows");
 
 #define DEFINE_GEMV_F(T)                                                                          \
     static void dot_rows_##T(int64_t n, const void *const *w, const float *x, float *out) {        \
@@ -172,33 +172,18 @@ static inline void store_scales_t(const __m256 *v, float (*sc)[4]) {
     }
 }
 
-/* Four rows' int32 dot vectors folded into one whose lane i belongs to row
- * i % 4: one conversion and FMA per block instead of one per row. */
-static inline __m256i fold4(__m256i p0, __m256i p1, __m256i p2, __m256i p3) {
-    __m256i t01 = _mm256_blend_epi32(_mm256_add_epi32(p0, _mm256_shuffle_epi32(p0, 0xb1)),
-                                     _mm256_add_epi32(p1, _mm256_shuffle_epi32(p1, 0xb1)), 0xaa);
-    __m256i t23 = _mm256_blend_epi32(_mm256_add_epi32(p2, _mm256_shuffle_epi32(p2, 0xb1)),
-                                     _mm256_add_epi32(p3, _mm256_shuffle_epi32(p3, 0xb1)), 0xaa);
-    return _mm256_blend_epi32(_mm256_add_epi32(t01, _mm256_shuffle_epi32(t01, 0x4e)),
-                              _mm256_add_epi32(t23, _mm256_shuffle_epi32(t23, 0x4e)), 0xcc);
-}
-
-static inline void out_lanes4(__m256 acc, float *out) {
-    __m128 s4 = _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1));
-    _mm_storeu_ps(out, s4);
-}
-
 /* Blocks per chunk whose combined scales are computed ahead of the dots. */
 enum { SC_CHUNK = 128 };
 
 /* Per chunk, a first loop turns each row's f16 scales into dw * dx (8 blocks
  * per conversion); the dot loop then needs one broadcast load and one FMA per
- * block for all four rows. pf are the rows of the next pass, prefetched at the
+ * row and block. pf are the rows of the next pass, prefetched at the
  * same offset so their memory arrives while this pass computes. */
 static void dot_rows_q8_0(int64_t n, const void *const *w, const void *const *pf, const qa_row *x,
                           float *out) {
     _Alignas(32) float sc[SC_CHUNK][FR];
-    __m256 acc = _mm256_setzero_ps();
+    __m256 acc[FR];
+    for (int r = 0; r < FR; r++) acc[r] = _mm256_setzero_ps();
     int64_t nb = n / QK8_0;
     for (int64_t c0 = 0; c0 < nb; c0 += SC_CHUNK) {
         int cn = (int)(nb - c0 < SC_CHUNK ? nb - c0 : SC_CHUNK);
@@ -225,11 +210,13 @@ static void dot_rows_q8_0(int64_t n, const void *const *w, const void *const *pf
             ROW(2)
             ROW(3)
 #undef ROW
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(fold4(p0, p1, p2, p3)),
-                                  _mm256_broadcast_ps((const __m128 *)sc[b]), acc);
+            acc[0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_broadcast_ss(&sc[b][0]), acc[0]);
+            acc[1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_broadcast_ss(&sc[b][1]), acc[1]);
+            acc[2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p2), _mm256_broadcast_ss(&sc[b][2]), acc[2]);
+            acc[3] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p3), _mm256_broadcast_ss(&sc[b][3]), acc[3]);
         }
     }
-    out_lanes4(acc, out);
+    for (int r = 0; r < FR; r++) out[r] = hsum8(acc[r]);
 }
 
 /* Q4_0 stores q + 8 as an unsigned nibble: dot = sum_b dw dx (sum q' x) - 8
@@ -242,10 +229,10 @@ static void dot_rows_q4_0(int64_t n, const void *const *w, const void *const *pf
                           float *out) {
     /* sc[b][r] = dw of row r, block b, times dx of block b */
     _Alignas(32) float sc[SC_CHUNK][FR];
-    __m256 acc = _mm256_setzero_ps(), corr[FR];
+    __m256 acc[FR], corr[FR];
     const __m256i lo4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
     const __m256i shift = _mm256_setr_epi64x(0, 0, 4, 4);
-    for (int r = 0; r < FR; r++) corr[r] = _mm256_setzero_ps();
+    for (int r = 0; r < FR; r++) acc[r] = corr[r] = _mm256_setzero_ps();
     int64_t nb = n / QK4_0;
     for (int64_t c0 = 0; c0 < nb; c0 += SC_CHUNK) {
         int cn = (int)(nb - c0 < SC_CHUNK ? nb - c0 : SC_CHUNK);
@@ -281,13 +268,13 @@ static void dot_rows_q4_0(int64_t n, const void *const *w, const void *const *pf
             ROW(2)
             ROW(3)
 #undef ROW
-            acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(fold4(p0, p1, p2, p3)),
-                                  _mm256_broadcast_ps((const __m128 *)sc[b]), acc);
+            acc[0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_broadcast_ss(&sc[b][0]), acc[0]);
+            acc[1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_broadcast_ss(&sc[b][1]), acc[1]);
+            acc[2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p2), _mm256_broadcast_ss(&sc[b][2]), acc[2]);
+            acc[3] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p3), _mm256_broadcast_ss(&sc[b][3]), acc[3]);
         }
     }
-    float lanes[FR];
-    out_lanes4(acc, lanes);
-    for (int r = 0; r < FR; r++) out[r] = lanes[r] - 8.0f * hsum8(corr[r]);
+    for (int r = 0; r < FR; r++) out[r] = hsum8(acc[r]) - 8.0f * hsum8(corr[r]);
 }
 
 /* The 8 6-bit scales and 8 6-bit mins of a Q4_K super-block as float lanes. */
