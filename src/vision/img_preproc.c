@@ -136,22 +136,23 @@ static sv_status qwen_tensor(const img_image *im, const img_prep_params *p, cons
     out->grid_t = 1;
     out->grid_h = gh;
     out->grid_w = gw;
-    size_t tstride = (size_t)ps * (size_t)ps;
+    size_t tstride = (size_t)ps * (size_t)ps, row_bytes = (size_t)im->w * 3;
     float *row = out->data;
     for (int bh = 0; bh < gh / m; bh++)
         for (int bw = 0; bw < gw / m; bw++)
             for (int mh = 0; mh < m; mh++)
                 for (int mw = 0; mw < m; mw++, row += cols) {
-                    int y0 = (bh * m + mh) * ps, x0 = (bw * m + mw) * ps;
-                    for (int py = 0; py < ps; py++) {
-                        const uint8_t *s = im->rgb + ((size_t)(y0 + py) * (size_t)im->w + (size_t)x0) * 3;
-                        for (int px = 0; px < ps; px++, s += 3)
-                            for (int c = 0; c < 3; c++) row[(size_t)c * (size_t)tp * tstride + (size_t)py * ps + px] = lut[c][s[c]];
+                    const uint8_t *s0 = im->rgb + (size_t)(bh * m + mh) * (size_t)ps * row_bytes + (size_t)(bw * m + mw) * (size_t)ps * 3;
+                    /* Sequential writes per channel; a still image fills every temporal slot with the same frame. */
+                    for (int c = 0; c < 3; c++) {
+                        float *d = row + (size_t)c * (size_t)tp * tstride;
+                        const float *l = lut[c];
+                        for (int py = 0; py < ps; py++, d += ps) {
+                            const uint8_t *s = s0 + (size_t)py * row_bytes + (size_t)c;
+                            for (int px = 0; px < ps; px++) d[px] = l[s[3 * px]];
+                        }
+                        for (int t = 1; t < tp; t++) memcpy(d + (size_t)(t - 1) * tstride, d - tstride, tstride * sizeof(float));
                     }
-                    /* A still image fills every temporal slot with the same frame. */
-                    for (int c = 0; c < 3; c++)
-                        for (int t = 1; t < tp; t++)
-                            memcpy(row + ((size_t)c * tp + t) * tstride, row + (size_t)c * tp * tstride, tstride * sizeof(float));
                 }
     return SV_OK;
 }
