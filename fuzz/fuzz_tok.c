@@ -55,7 +55,7 @@ static void build(void) {
         snprintf(st[3 + b], 7, "<0x%02X>", b);
         stypes[3 + b] = TOK_TYPE_BYTE;
     }
-    const char *pieces[] = {"\xE2\x96\x81", "a", "b", "ab", "\xE2\x96\x81" "ab", "\xC3\xA9", "<start>", "\xE2\x96\x81\xE2\x96\x81"};
+    const char *pieces[] = {"\xE2\x96\x81", "a", "b", "ab", "\u2581ab", "\xC3\xA9", "<start>", "\xE2\x96\x81\xE2\x96\x81"};
     for (int i = 0; i < 8; i++) {
         st[259 + i] = strdup(pieces[i]);
         ss[259 + i] = -(float)i;
