@@ -18,17 +18,9 @@
 #include <time.h>
 
 #include "backend/cpu/matmul.h"
+#include "bench_util.h"
 
-enum { MAX_TYPES = 16 };
 static const size_t COLD_BYTES = (size_t)512 << 20;
-
-static uint64_t rng = 0x2545f4914f6cdd1dull;
-static float frand(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return (float)((double)(rng >> 11) * 0x1p-53 * 2.0 - 1.0);
-}
 
 static double cpu_s(void) {
     struct timespec ts;
@@ -36,35 +28,9 @@ static double cpu_s(void) {
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void *xalloc(size_t n) {
-    void *p = aligned_alloc(64, (n + 63) & ~(size_t)63);
-    if (!p) {
-        fprintf(stderr, "bench_matmul_cpu: out of memory (%zu bytes)\n", n);
-        exit(1);
-    }
-    return p;
-}
-
 static void run1(const cpu_matmul_args *a) {
     cpu_matmul_prepare(a, 0, 1);
     cpu_matmul_compute(a, 0, 1);
-}
-
-/* 64 distinct random rows tiled to n_out (see bench_matmul.c). */
-static uint8_t *make_weights(tensor_type t, int64_t n_out, int64_t n_in, size_t *row_bytes) {
-    const tensor_type_traits *tr = tensor_type_get(t);
-    *row_bytes = tensor_row_bytes(t, n_in);
-    uint8_t *w = xalloc((size_t)n_out * *row_bytes);
-    float *src = xalloc((size_t)n_in * sizeof(float));
-    int64_t distinct = n_out < 64 ? n_out : 64;
-    for (int64_t o = 0; o < distinct; o++) {
-        for (int64_t i = 0; i < n_in; i++) src[i] = frand();
-        tr->from_float(src, w + (size_t)o * *row_bytes, n_in);
-    }
-    for (int64_t o = distinct; o < n_out; o++)
-        memcpy(w + (size_t)o * *row_bytes, w + (size_t)(o % distinct) * *row_bytes, *row_bytes);
-    free(src);
-    return w;
 }
 
 /* Best seconds per call over reps, each rep ~0.1 s of calls cycling over w. */
@@ -86,19 +52,19 @@ static double time_gemv(cpu_matmul_args *a, uint8_t **w, int copies, size_t byte
 
 static void bench_gemv(tensor_type t, int64_t n_out, int64_t n_in, int reps) {
     size_t rb;
-    uint8_t *w0 = make_weights(t, n_out, n_in, &rb);
+    uint8_t *w0 = bench_make_weights(t, n_out, n_in, &rb);
     size_t bytes = (size_t)n_out * rb;
     int copies = (int)((COLD_BYTES + bytes - 1) / bytes);
     uint8_t **w = calloc((size_t)copies, sizeof *w);
     w[0] = w0;
     for (int c = 1; c < copies; c++) {
-        w[c] = xalloc(bytes);
+        w[c] = bench_xalloc(bytes);
         memcpy(w[c], w0, bytes);
     }
-    float *x = xalloc((size_t)n_in * sizeof(float)), *y = xalloc((size_t)n_out * sizeof(float));
-    for (int64_t i = 0; i < n_in; i++) x[i] = frand();
+    float *x = bench_xalloc((size_t)n_in * sizeof(float)), *y = bench_xalloc((size_t)n_out * sizeof(float));
+    for (int64_t i = 0; i < n_in; i++) x[i] = bench_frand();
     size_t ss = cpu_matmul_scratch_size(t, n_in, 1);
-    void *scratch = ss ? xalloc(ss) : NULL;
+    void *scratch = ss ? bench_xalloc(ss) : NULL;
     cpu_matmul_args a = {.wtype = t, .w_row_bytes = rb, .n_in = n_in, .n_out = n_out, .n_tokens = 1,
                          .x = x, .x_row_stride = (size_t)n_in, .y = y, .y_row_stride = (size_t)n_out,
                          .scratch = scratch};
@@ -117,14 +83,14 @@ static void bench_gemv(tensor_type t, int64_t n_out, int64_t n_in, int reps) {
 
 static void bench_gemm(tensor_type t, int64_t m, int64_t n_out, int64_t n_in, int reps) {
     size_t rb;
-    uint8_t *w = make_weights(t, n_out, n_in, &rb);
-    float *x = xalloc((size_t)m * (size_t)n_in * sizeof(float));
-    float *y = xalloc((size_t)m * (size_t)n_out * sizeof(float));
-    float *yb = xalloc((size_t)m * (size_t)n_out * sizeof(float));
-    float *wf = xalloc((size_t)n_out * (size_t)n_in * sizeof(float));
-    for (size_t i = 0; i < (size_t)m * (size_t)n_in; i++) x[i] = frand();
+    uint8_t *w = bench_make_weights(t, n_out, n_in, &rb);
+    float *x = bench_xalloc((size_t)m * (size_t)n_in * sizeof(float));
+    float *y = bench_xalloc((size_t)m * (size_t)n_out * sizeof(float));
+    float *yb = bench_xalloc((size_t)m * (size_t)n_out * sizeof(float));
+    float *wf = bench_xalloc((size_t)n_out * (size_t)n_in * sizeof(float));
+    for (size_t i = 0; i < (size_t)m * (size_t)n_in; i++) x[i] = bench_frand();
     size_t ss = cpu_matmul_scratch_size(t, n_in, m);
-    void *scratch = ss ? xalloc(ss) : NULL;
+    void *scratch = ss ? bench_xalloc(ss) : NULL;
     cpu_matmul_args a = {.wtype = t, .w = w, .w_row_bytes = rb, .n_in = n_in, .n_out = n_out, .n_tokens = m,
                          .x = x, .x_row_stride = (size_t)n_in, .y = y, .y_row_stride = (size_t)n_out,
                          .scratch = scratch};
@@ -164,22 +130,6 @@ static void bench_gemm(tensor_type t, int64_t m, int64_t n_out, int64_t n_in, in
     free(w), free(x), free(y), free(yb), free(wf), free(scratch);
 }
 
-static int parse_types(const char *list, tensor_type *out) {
-    int n = 0;
-    char buf[256];
-    snprintf(buf, sizeof buf, "%s", list);
-    for (char *tok = strtok(buf, ","); tok && n < MAX_TYPES; tok = strtok(NULL, ",")) {
-        int t = gguf_type_from_name(tok);
-        if (t < 0 || tensor_type_check((tensor_type)t, "bench") != SV_OK ||
-            !tensor_type_get((tensor_type)t)->from_float) {
-            fprintf(stderr, "bench_matmul_cpu: type %s cannot be benchmarked\n", tok);
-            return -1;
-        }
-        out[n++] = (tensor_type)t;
-    }
-    return n;
-}
-
 int main(int argc, char **argv) {
     int reps = 5;
     int64_t tokens = 512;
@@ -198,8 +148,8 @@ int main(int argc, char **argv) {
         }
     }
     if (reps < 1 || tokens < 1) return 2;
-    tensor_type tv[MAX_TYPES], tm[MAX_TYPES];
-    int ntv = parse_types(types, tv), ntm = parse_types(gemm_types, tm);
+    tensor_type tv[BENCH_MAX_TYPES], tm[BENCH_MAX_TYPES];
+    int ntv = bench_parse_types("bench_matmul_cpu", types, tv), ntm = bench_parse_types("bench_matmul_cpu", gemm_types, tm);
     if (ntv < 0 || ntm < 0) return 2;
     openblas_set_num_threads(1);
     printf("kernels: %s, 1 thread, thread CPU time, best of %d\n", tensor_cpu_name(tensor_cpu_active()), reps);
