@@ -20,9 +20,8 @@ static inline int nearest_int(float f) {
 
 static inline int clampi(int v, int lo, int hi) { return v < lo ? lo : v > hi ? hi : v; }
 
-/* Symmetric quants in [-nmax, nmax) stored as L + nmax, with the scale
- * refined by weighted least squares over a small sweep of trial scales. */
-static float make_qx_quants(int n, int nmax, const float *x, int8_t *L) {
+/* The element of largest magnitude, with its sign (the first one on ties). */
+static float signed_absmax(int n, const float *x) {
     float max = 0.0f, amax = 0.0f;
     for (int i = 0; i < n; i++) {
         float ax = fabsf(x[i]);
@@ -31,31 +30,43 @@ static float make_qx_quants(int n, int nmax, const float *x, int8_t *L) {
             max = x[i];
         }
     }
-    if (amax < GROUP_MAX_EPS) {
+    return max;
+}
+
+/* Quantizes x with iscale into [-nmax, nmax) and accumulates the x^2-weighted
+ * sums sum(w x l) and sum(w l^2) the scale fit uses; stores l + offset in L
+ * when L is given. The summation order is ggml's (bit-exact scales). */
+static void weighted_sums(int n, int nmax, float iscale, const float *x, int8_t *L, int offset, float *sumlx,
+                          float *suml2) {
+    float slx = 0.0f, sl2 = 0.0f;
+    for (int i = 0; i < n; i++) {
+        int l = clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1);
+        if (L) L[i] = (int8_t)(l + offset);
+        float w = x[i] * x[i];
+        slx += w * x[i] * (float)l;
+        sl2 += w * (float)l * (float)l;
+    }
+    *sumlx = slx;
+    *suml2 = sl2;
+}
+
+/* Symmetric quants in [-nmax, nmax) stored as L + nmax, with the scale
+ * refined by weighted least squares over a small sweep of trial scales. */
+static float make_qx_quants(int n, int nmax, const float *x, int8_t *L) {
+    float max = signed_absmax(n, x);
+    if (fabsf(max) < GROUP_MAX_EPS) {
         memset(L, 0, (size_t)n);
         return 0.0f;
     }
     float iscale = (float)-nmax / max;
-    float sumlx = 0.0f, suml2 = 0.0f;
-    for (int i = 0; i < n; i++) {
-        int l = clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-        L[i] = (int8_t)(l + nmax);
-        float w = x[i] * x[i];
-        sumlx += w * x[i] * (float)l;
-        suml2 += w * (float)l * (float)l;
-    }
+    float sumlx, suml2;
+    weighted_sums(n, nmax, iscale, x, L, nmax, &sumlx, &suml2);
     float scale = suml2 != 0.0f ? sumlx / suml2 : 0.0f;
     float best = scale * sumlx;
     for (int is = -9; is <= 9; is++) {
         if (is == 0) continue;
         iscale = -((float)nmax + 0.1f * (float)is) / max;
-        sumlx = suml2 = 0.0f;
-        for (int i = 0; i < n; i++) {
-            int l = clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-            float w = x[i] * x[i];
-            sumlx += w * x[i] * (float)l;
-            suml2 += w * (float)l * (float)l;
-        }
+        weighted_sums(n, nmax, iscale, x, NULL, 0, &sumlx, &suml2);
         if (suml2 > 0.0f && sumlx * sumlx > best * suml2) {
             for (int i = 0; i < n; i++)
                 L[i] = (int8_t)(nmax + clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1));
@@ -68,27 +79,14 @@ static float make_qx_quants(int n, int nmax, const float *x, int8_t *L) {
 
 /* Like make_qx_quants for Q3_K, but refining quant by quant (up to 5 passes). */
 static float make_q3_quants(int n, int nmax, const float *x, int8_t *L) {
-    float max = 0.0f, amax = 0.0f;
-    for (int i = 0; i < n; i++) {
-        float ax = fabsf(x[i]);
-        if (ax > amax) {
-            amax = ax;
-            max = x[i];
-        }
-    }
-    if (amax < GROUP_MAX_EPS) {
+    float max = signed_absmax(n, x);
+    if (fabsf(max) < GROUP_MAX_EPS) {
         memset(L, 0, (size_t)n);
         return 0.0f;
     }
     float iscale = (float)-nmax / max;
-    float sumlx = 0.0f, suml2 = 0.0f;
-    for (int i = 0; i < n; i++) {
-        int l = clampi(nearest_int(iscale * x[i]), -nmax, nmax - 1);
-        L[i] = (int8_t)l;
-        float w = x[i] * x[i];
-        sumlx += w * x[i] * (float)l;
-        suml2 += w * (float)l * (float)l;
-    }
+    float sumlx, suml2;
+    weighted_sums(n, nmax, iscale, x, L, 0, &sumlx, &suml2);
     for (int itry = 0; itry < 5; itry++) {
         int changed = 0;
         for (int i = 0; i < n; i++) {
