@@ -30,7 +30,6 @@ struct sova_ctx {
     float *mask;         /* [n_ctx * n_ubatch] */
     float *mask_swa;     /* [n_ctx * n_ubatch] or NULL */
     int32_t *out_ids;    /* [n_ubatch] */
-    float *rope_cs;      /* [3][max(n_ubatch, n_ctx) * n_rot/2] cos, sin, -sin, or NULL */
     /* outputs of the last decode */
     float *logits;       /* [logits_rows][n_vocab] */
     size_t logits_rows;  /* capacity */

@@ -52,11 +52,6 @@ static sv_status build(sova_ctx *c, int32_t n_tok, int32_t n_kv, int32_t n_out, 
     *u = (model_ubatch_graph){.g = g, .m = m, .n_tokens = n_tok, .n_kv = n_kv, .n_outputs = n_out,
                               .cells = c->cells, .k_cache = c->kv->k, .v_cache = c->kv->v};
     u->inp_pos = input(g, GGUF_TYPE_I32, n_tok, 1);
-    if (m->rope_ff) {
-        u->inp_rope_cos = input(g, GGUF_TYPE_F32, hp->n_rot / 2, n_tok);
-        u->inp_rope_sin = input(g, GGUF_TYPE_F32, hp->n_rot / 2, n_tok);
-        u->inp_rope_nsin = input(g, GGUF_TYPE_F32, hp->n_rot / 2, n_tok);
-    }
     *logits = NULL;
     if (shift) {
         st = model_kv_build_shift(u, c->kv);
@@ -74,36 +69,6 @@ static sv_status build(sova_ctx *c, int32_t n_tok, int32_t n_kv, int32_t n_out, 
     return SV_OK;
 }
 
-/* cos, sin, -sin of every rotated pair for the positions in c->pos. */
-static void rope_angles(sova_ctx *c, int32_t n) {
-    const model *m = c->model->m;
-    const model_hparams *hp = &m->hp;
-    int32_t half = hp->n_rot / 2;
-    size_t plane = (size_t)c->p.n_ubatch > c->kv->n_cells ? c->p.n_ubatch : c->kv->n_cells;
-    plane *= (size_t)half;
-    for (int32_t t = 0; t < n; t++) {
-        for (int32_t k = 0; k < half; k++) {
-            double inv = pow((double)hp->rope_freq_base, -2.0 * k / hp->n_rot) / m->rope_ff[k];
-            double th = (double)c->pos[t] * hp->rope_freq_scale * inv;
-            size_t i = (size_t)t * (size_t)half + (size_t)k;
-            c->rope_cs[i] = (float)cos(th);
-            c->rope_cs[plane + i] = (float)sin(th);
-            c->rope_cs[2 * plane + i] = -(float)sin(th);
-        }
-    }
-}
-
-static sv_status set_rope_inputs(sova_ctx *c, const model_ubatch_graph *u, int32_t n) {
-    if (!u->inp_rope_cos) return SV_OK;
-    rope_angles(c, n);
-    size_t half = (size_t)c->model->m->hp.n_rot / 2, bytes = (size_t)n * half * sizeof(float);
-    size_t plane = ((size_t)c->p.n_ubatch > c->kv->n_cells ? c->p.n_ubatch : c->kv->n_cells) * half;
-    sv_status st = set_input(u->inp_rope_cos, c->rope_cs, bytes);
-    if (st == SV_OK) st = set_input(u->inp_rope_sin, c->rope_cs + plane, bytes);
-    if (st == SV_OK) st = set_input(u->inp_rope_nsin, c->rope_cs + 2 * plane, bytes);
-    return st;
-}
-
 /* Re-rotates cached keys whose positions moved (sova_kv_seq_add). */
 static sv_status apply_shift(sova_ctx *c) {
     uint32_t n = c->kv->n_cells;
@@ -115,7 +80,6 @@ static sv_status apply_shift(sova_ctx *c) {
     sv_status st = build(c, (int32_t)n, 0, 0, true, &g, &u, &unused);
     if (st == SV_OK) st = backend_sched_alloc(c->sched, g);
     if (st == SV_OK) st = set_input(u.inp_pos, c->pos, n * sizeof *c->pos);
-    if (st == SV_OK) st = set_rope_inputs(c, &u, (int32_t)n);
     if (st == SV_OK) st = backend_sched_compute(c->sched, g);
     if (st == SV_OK) model_kv_cells_shift_done(c->kv->cells);
     return st;
@@ -180,7 +144,6 @@ sova_status sova_ctx_new(sova_model *sm, const sova_ctx_params *params, sova_ctx
     if (st == SV_OK && sv_mul_size(nc, nu, &mask_n)) st = sv_error(SV_ERR_LIMIT, "n_ctx x n_ubatch is too large");
     c->mask = alloc_array(mask_n, sizeof(float), &st);
     if (hp->n_swa > 0) c->mask_swa = alloc_array(mask_n, sizeof(float), &st);
-    if (m->rope_ff) c->rope_cs = alloc_array(3 * big * (size_t)(hp->n_rot / 2), sizeof(float), &st);
     if (st == SV_OK) st = grow_logits(c, p.n_seq_max);
 
     /* Worst cases: a full micro-batch over the whole cache, and a K shift. */
@@ -219,7 +182,6 @@ void sova_ctx_free(sova_ctx *c) {
     free(c->out_row);
     free(c->mask);
     free(c->mask_swa);
-    free(c->rope_cs);
     free(c->logits);
     free(c);
 }
@@ -303,7 +265,6 @@ static sv_status run_ubatch(sova_ctx *c, const sova_batch *b, int32_t i0, int32_
     }
     if (st == SV_OK && u.inp_out_ids)
         st = set_input(u.inp_out_ids, c->out_ids, (size_t)n_out * sizeof *c->out_ids);
-    if (st == SV_OK) st = set_rope_inputs(c, &u, n);
     if (st == SV_OK) st = backend_sched_compute(c->sched, g);
     if (st == SV_OK && keep) {
         size_t nv = (size_t)hp->n_vocab;

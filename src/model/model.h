@@ -83,9 +83,6 @@ typedef struct {
     tensor *inp_mask;        /* F32 [n_kv, n_tokens] causal mask over the cells */
     tensor *inp_mask_swa;    /* F32 [n_kv, n_tokens] with the sliding window, or NULL */
     tensor *inp_out_ids;     /* I32 [n_outputs] rows to produce logits for, or NULL for all */
-    /* F32 [n_rot/2, n_tokens] cos, sin and -sin of the rope angles when the
-     * model has frequency factors (see model_graph.c), else NULL */
-    tensor *inp_rope_cos, *inp_rope_sin, *inp_rope_nsin;
 } model_ubatch_graph;
 
 typedef struct {
@@ -103,7 +100,6 @@ struct model {
     tensor *output_norm;          /* [n_embd] */
     tensor *output;               /* [n_embd, n_vocab]; tok_embd when tied */
     tensor *rope_freqs;           /* [n_rot/2] frequency divisors (Llama 3.1), or NULL */
-    float *rope_ff;               /* host copy of rope_freqs ([n_rot/2]) or NULL */
     model_layer *layers;          /* [n_layer] */
     backend_buffer **wbufs;       /* [n_wbufs] buffers holding the weights */
     int n_wbufs;

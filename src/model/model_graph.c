@@ -19,28 +19,12 @@ tensor *model_embed(model_ubatch_graph *u) {
     return x;
 }
 
-/* Rope of NORMAL pairs (2k, 2k+1) with angles computed on the host, for
- * models whose frequencies carry per-pair factors (Llama 3.1's rope_freqs):
- * the backend's rope op has no factor input yet. x [d, heads, n_tokens]. */
-static tensor *rope_host_angles(model_ubatch_graph *u, tensor *x) {
-    graph *g = u->g;
-    int64_t d = x->ne[0], h = x->ne[1], n = x->ne[2];
-    tensor *x4 = graph_reshape_4d(g, x, 2, d / 2, h, n);
-    if (!x4) return NULL;
-    tensor *xe = graph_view_4d(g, x4, 1, d / 2, h, n, x4->nb[1], x4->nb[2], x4->nb[3], 0);
-    tensor *xo = graph_view_4d(g, x4, 1, d / 2, h, n, x4->nb[1], x4->nb[2], x4->nb[3], sizeof(float));
-    tensor *c = graph_reshape_4d(g, u->inp_rope_cos, 1, d / 2, 1, n);
-    tensor *s = graph_reshape_4d(g, u->inp_rope_sin, 1, d / 2, 1, n);
-    tensor *ns = graph_reshape_4d(g, u->inp_rope_nsin, 1, d / 2, 1, n);
-    tensor *ye = graph_add(g, graph_mul(g, xe, c), graph_mul(g, xo, ns));
-    tensor *yo = graph_add(g, graph_mul(g, xo, c), graph_mul(g, xe, s));
-    return graph_reshape_3d(g, graph_concat(g, ye, yo, 0), d, h, n);
-}
-
 tensor *model_rope(model_ubatch_graph *u, tensor *x, int32_t il) {
     const model_hparams *hp = &u->m->hp;
-    if (u->inp_rope_cos) return rope_host_angles(u, x);
     bool swa = model_layer_is_swa(hp, il);
+    if (u->m->rope_freqs)
+        return graph_rope_ext(u->g, x, u->inp_pos, u->m->rope_freqs, hp->n_rot, hp->rope_mode, hp->rope_freq_base,
+                              hp->rope_freq_scale);
     return graph_rope(u->g, x, u->inp_pos, hp->n_rot, hp->rope_mode, swa ? hp->rope_freq_base_swa : hp->rope_freq_base,
                       swa ? hp->rope_freq_scale_swa : hp->rope_freq_scale);
 }

@@ -167,14 +167,10 @@ sv_status model_load(const char *path, const model_load_params *p, model **out) 
     }
     if (st == SV_OK) st = m->def->load(m);
     if (st == SV_OK && m->rope_freqs) {
-        int64_t n = m->rope_freqs->ne[0];
-        m->rope_ff = sv_arena_alloc(&m->arena, (size_t)n * sizeof(float));
-        if (!m->rope_ff) st = sv_error(SV_ERR_NOMEM, "out of memory");
-        else if (m->rope_freqs->type != GGUF_TYPE_F32)
-            st = sv_error(SV_ERR_UNSUPPORTED, "rope_freqs.weight must be F32");
-        else memcpy(m->rope_ff, m->rope_freqs->data, (size_t)n * sizeof(float));
-        for (int64_t i = 0; st == SV_OK && i < n; i++)
-            if (!(m->rope_ff[i] > 0.0f)) st = sv_error(SV_ERR_FORMAT, "rope_freqs.weight[%lld] is not positive", (long long)i);
+        const float *ff = m->rope_freqs->data;
+        if (m->rope_freqs->type != GGUF_TYPE_F32) st = sv_error(SV_ERR_UNSUPPORTED, "rope_freqs.weight must be F32");
+        for (int64_t i = 0; st == SV_OK && i < m->rope_freqs->ne[0]; i++)
+            if (!(ff[i] > 0.0f)) st = sv_error(SV_ERR_FORMAT, "rope_freqs.weight[%lld] is not positive", (long long)i);
     }
     if (st != SV_OK) {
         sv_error_prefix(st, "loading %s: ", path);
