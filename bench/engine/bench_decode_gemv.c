@@ -2,9 +2,11 @@
  * the CPU backend runs a decode matmul (activations converted by the caller,
  * output rows as sv_pool_run_tasks tasks), against a plain read loop over
  * the same memory in the same run. Weights rotate over 512 MiB so they come
- * from memory, as in decode. --huge asks for 2 MiB pages (MADV_HUGEPAGE).
+ * from memory, as in decode. --huge asks for 2 MiB pages (MADV_HUGEPAGE);
+ * --hot reuses one copy of the weights, so the matrices that fit in cache
+ * show the kernels' compute speed rather than the memory's.
  *
- *   bench_decode_gemv [--threads N] [--reps N] [--huge] */
+ *   bench_decode_gemv [--threads N] [--reps N] [--huge] [--hot] */
 #include <immintrin.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -50,13 +52,14 @@ static int n_tasks(int64_t n_out, int nth) {
 
 int main(int argc, char **argv) {
     int threads = 2, reps = 3;
-    bool huge = false;
+    bool huge = false, hot = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--huge")) huge = true;
+        else if (!strcmp(argv[i], "--hot")) hot = true;
         else {
-            fprintf(stderr, "usage: bench_decode_gemv [--threads N] [--reps N] [--huge]\n");
+            fprintf(stderr, "usage: bench_decode_gemv [--threads N] [--reps N] [--huge] [--hot]\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
@@ -80,7 +83,8 @@ int main(int argc, char **argv) {
         double g = (double)COLD_BYTES / (now_s() - t0) * 1e-9;
         if (g > read_gbs) read_gbs = g;
     }
-    printf("threads %d%s: read loop %.2f GB/s (best of 5)\n", threads, huge ? ", 2 MiB pages" : "", read_gbs);
+    printf("threads %d%s%s: read loop %.2f GB/s (best of 5)\n", threads, huge ? ", 2 MiB pages" : "",
+           hot ? ", hot weights" : "", read_gbs);
 
     static const struct {
         const char *what;
@@ -100,7 +104,7 @@ int main(int argc, char **argv) {
         for (int r = 0; r < reps; r++) {
             double t0 = now_s();
             for (size_t c = 0; c < copies; c++) {
-                cpu_matmul_args a = {.wtype = shapes[s].type, .w = mem + c * bytes, .w_row_bytes = row,
+                cpu_matmul_args a = {.wtype = shapes[s].type, .w = mem + (hot ? 0 : c) * bytes, .w_row_bytes = row,
                                      .n_in = shapes[s].n_in, .n_out = shapes[s].n_out, .n_tokens = 1, .x = x,
                                      .x_row_stride = (size_t)shapes[s].n_in, .y = y,
                                      .y_row_stride = (size_t)shapes[s].n_out, .scratch = scratch};

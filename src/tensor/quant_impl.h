@@ -147,6 +147,9 @@ void tensor__vec_dot_q6_K_avx2(int64_t n, float *s, const void *x, const void *y
 void tensor__vec_dot_iq4_xs_avx2(int64_t n, float *s, const void *x, const void *y);
 void tensor__from_float_q8_0_avx2(const float *src, void *dst, int64_t n);
 void tensor__from_float_q8_1_avx2(const float *src, void *dst, int64_t n);
+/* ggml's AVX2 activation quantizers: id = 127 / amax, ties to even. */
+void tensor__quantize_act_q8_0_avx2(const float *src, void *dst, int64_t n);
+void tensor__quantize_act_q8_1_avx2(const float *src, void *dst, int64_t n);
 void tensor__from_float_q8_K_avx2(const float *src, void *dst, int64_t n);
 void tensor__to_float_q4_0_avx2(const void *src, float *dst, int64_t n);
 void tensor__to_float_q8_0_avx2(const void *src, float *dst, int64_t n);

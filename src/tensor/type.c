@@ -10,6 +10,7 @@
 #define TRAITS(NAME, BS, BB, Q, T, VDT)                                            \
     { .name = NAME, .block_size = BS, .block_bytes = BB, .is_quantized = Q,       \
       .to_float = tensor__to_float_##T, .from_float = tensor__from_float_##T,      \
+      .from_float_act = tensor__from_float_##T,                                   \
       .vec_dot_type = VDT, .vec_dot = tensor__vec_dot_##T }
 
 static const tensor_type_traits generic_traits[GGUF_TYPE_COUNT] = {
@@ -28,10 +29,12 @@ static const tensor_type_traits generic_traits[GGUF_TYPE_COUNT] = {
     [GGUF_TYPE_Q6_K] = TRAITS("Q6_K", QK_K, sizeof(block_q6_K), true, q6_K, GGUF_TYPE_Q8_K),
     [GGUF_TYPE_Q8_1] = {.name = "Q8_1", .block_size = QK8_1, .block_bytes = sizeof(block_q8_1),
                         .is_quantized = true, .to_float = tensor__to_float_q8_1,
-                        .from_float = tensor__from_float_q8_1, .vec_dot_type = GGUF_TYPE_Q8_1},
+                        .from_float = tensor__from_float_q8_1, .from_float_act = tensor__from_float_q8_1,
+                        .vec_dot_type = GGUF_TYPE_Q8_1},
     [GGUF_TYPE_Q8_K] = {.name = "Q8_K", .block_size = QK_K, .block_bytes = sizeof(block_q8_K),
                         .is_quantized = true, .to_float = tensor__to_float_q8_K,
-                        .from_float = tensor__from_float_q8_K, .vec_dot_type = GGUF_TYPE_Q8_K},
+                        .from_float = tensor__from_float_q8_K, .from_float_act = tensor__from_float_q8_K,
+                        .vec_dot_type = GGUF_TYPE_Q8_K},
     [GGUF_TYPE_IQ4_NL] = {.name = "IQ4_NL", .block_size = QK4_NL, .block_bytes = sizeof(block_iq4_nl),
                           .is_quantized = true, .to_float = tensor__to_float_iq4_nl,
                           .vec_dot_type = GGUF_TYPE_Q8_0, .vec_dot = tensor__vec_dot_iq4_nl},
@@ -101,7 +104,9 @@ static void use_avx2(tensor_type_traits *t) {
     t[GGUF_TYPE_Q8_0].vec_dot = tensor__vec_dot_q8_0_avx2;
     t[GGUF_TYPE_Q8_0].to_float = tensor__to_float_q8_0_avx2;
     t[GGUF_TYPE_Q8_0].from_float = tensor__from_float_q8_0_avx2;
+    t[GGUF_TYPE_Q8_0].from_float_act = tensor__quantize_act_q8_0_avx2;
     t[GGUF_TYPE_Q8_1].from_float = tensor__from_float_q8_1_avx2;
+    t[GGUF_TYPE_Q8_1].from_float_act = tensor__quantize_act_q8_1_avx2;
     t[GGUF_TYPE_IQ4_NL].vec_dot = tensor__vec_dot_iq4_nl_avx2;
     t[GGUF_TYPE_Q2_K].vec_dot = tensor__vec_dot_q2_K_avx2;
     t[GGUF_TYPE_Q3_K].vec_dot = tensor__vec_dot_q3_K_avx2;
@@ -111,6 +116,7 @@ static void use_avx2(tensor_type_traits *t) {
     t[GGUF_TYPE_Q6_K].vec_dot = tensor__vec_dot_q6_K_avx2;
     t[GGUF_TYPE_IQ4_XS].vec_dot = tensor__vec_dot_iq4_xs_avx2;
     t[GGUF_TYPE_Q8_K].from_float = tensor__from_float_q8_K_avx2;
+    t[GGUF_TYPE_Q8_K].from_float_act = tensor__from_float_q8_K_avx2;
     t[GGUF_TYPE_Q4_1].to_float = tensor__to_float_q4_1_avx2;
     t[GGUF_TYPE_Q5_0].to_float = tensor__to_float_q5_0_avx2;
     t[GGUF_TYPE_Q5_1].to_float = tensor__to_float_q5_1_avx2;
@@ -140,10 +146,13 @@ static void use_neon(tensor_type_traits *t) {
     t[GGUF_TYPE_IQ4_XS].vec_dot = tensor__vec_dot_iq4_xs_neon;
     t[GGUF_TYPE_Q8_0].vec_dot = tensor__vec_dot_q8_0_neon;
     t[GGUF_TYPE_Q8_0].from_float = tensor__from_float_q8_0_neon;
+    t[GGUF_TYPE_Q8_0].from_float_act = tensor__from_float_q8_0_neon;
     t[GGUF_TYPE_Q8_1].from_float = tensor__from_float_q8_1_neon;
+    t[GGUF_TYPE_Q8_1].from_float_act = tensor__from_float_q8_1_neon;
     t[GGUF_TYPE_Q4_K].vec_dot = tensor__vec_dot_q4_K_neon;
     t[GGUF_TYPE_Q6_K].vec_dot = tensor__vec_dot_q6_K_neon;
     t[GGUF_TYPE_Q8_K].from_float = tensor__from_float_q8_K_neon;
+    t[GGUF_TYPE_Q8_K].from_float_act = tensor__from_float_q8_K_neon;
     t[GGUF_TYPE_Q4_0].to_float = tensor__to_float_q4_0_neon;
     t[GGUF_TYPE_Q8_0].to_float = tensor__to_float_q8_0_neon;
     t[GGUF_TYPE_Q4_K].to_float = tensor__to_float_q4_K_neon;

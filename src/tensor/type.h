@@ -27,6 +27,10 @@ typedef struct {
     bool is_quantized;
     tensor_to_float_fn to_float;     /* NULL when the type cannot be read */
     tensor_from_float_fn from_float; /* NULL when sova cannot write the type */
+    /* Activation conversion as ggml's CPU backend does it for this kernel set
+     * (its AVX2 Q8_0/Q8_1 quantizers round differently from the reference
+     * ones that from_float, like llama-quantize, follows); the vec_dot input. */
+    tensor_from_float_fn from_float_act;
     tensor_type vec_dot_type;        /* activation format vec_dot wants for y */
     tensor_vec_dot_fn vec_dot;       /* best kernel for this CPU, chosen at start */
 } tensor_type_traits;

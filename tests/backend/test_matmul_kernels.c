@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "backend/cpu/matmul-impl.h"
+#include "tensor/quant_impl.h"
 #include "check.h"
 
 #ifdef MM_HAVE_X86
@@ -61,28 +62,40 @@ static void test_dequant_halves(void) {
     CHECK_EQ_I64(bad, 0);
 }
 
+/* The int8 rows must be ggml's AVX2 Q8_0 activations: quants rint(x * 127 /
+ * amax) (ties to even), the scale amax / 127 rounded to f16, and the same
+ * bytes as the traits' activation quantizer (the vec_dot path). */
 static void test_quantize_act(void) {
-    enum { N = 96, NB = N / MM_QA_BLOCK };
+    enum { N = 128, NB = N / MM_QA_BLOCK };
     float x[N];
     for (int i = 0; i < N; i++) x[i] = sinf((float)i * 0.7f) * (i < 32 ? 0.01f : 3.0f);
-    for (int i = 64; i < N; i++) x[i] = 0.0f; /* an all-zero block must give d = 0, not NaN */
+    for (int i = 64; i < 96; i++) x[i] = 0.0f; /* an all-zero block must give d = 0, not NaN */
+    for (int i = 96; i < N; i++) x[i] = (float)(i - 112) * 0.5f; /* exact ties at 127 / 8 steps */
     uint8_t *qa = aligned_alloc(64, mm__qa_row_bytes(N));
     mm__quantize_act_avx2(x, qa, N, 0, NB);
     const int8_t *qs = (const int8_t *)qa;
-    const float *d = (const float *)(qa + mm__align64(N)), *ds = d + NB;
+    const float *d = mm__qa_scales(qa, N);
+    const int32_t *xs = mm__qa_sums(qa, N);
+    block_q8_0 ref[NB];
+    tensor_type_get_cpu(GGUF_TYPE_Q8_0, TENSOR_CPU_AVX2)->from_float_act(x, ref, N);
     int bad = 0;
     for (int b = 0; b < NB; b++) {
+        float amax = 0.0f;
+        for (int j = 0; j < MM_QA_BLOCK; j++) amax = fmaxf(amax, fabsf(x[b * MM_QA_BLOCK + j]));
+        float id = amax > 0.0f ? 127.0f / amax : 0.0f;
         int sum = 0;
         for (int j = 0; j < MM_QA_BLOCK; j++) {
             int i = b * MM_QA_BLOCK + j;
             sum += qs[i];
-            bad += fabsf(x[i] - d[b] * (float)qs[i]) > d[b] * 0.5f * 1.0001f + 1e-30f;
-            bad += qs[i] < -127;
+            bad += qs[i] != (int8_t)nearbyintf(x[i] * id);
+            bad += qs[i] != ref[b].qs[j];
         }
-        bad += fabsf(ds[b] - d[b] * (float)sum) > 1e-6f * fabsf(ds[b]);
+        bad += d[b] != tensor_f16_to_f32(tensor_f32_to_f16(amax / 127.0f));
+        bad += d[b] != tensor_f16_to_f32(ref[b].d);
+        bad += xs[b] != 8 * sum;
     }
     CHECK_EQ_I64(bad, 0);
-    CHECK(d[2] == 0.0f && ds[2] == 0.0f);
+    CHECK(d[2] == 0.0f && xs[2] == 0);
     free(qa);
 }
 #endif

@@ -158,7 +158,7 @@ static void run_mm_compute(void *ctx, int ith, int nth) {
 }
 
 static size_t node_work(const tensor *n, int nth) {
-    if (n->op == TENSOR_OP_MUL_MAT) return cpu_matmul_scratch_size(n->src[0]->type, n->src[1]->ne[0], n->src[1]->ne[1]);
+    if (n->op == TENSOR_OP_MUL_MAT) return cpu_matmul_scratch_size(n->src[0]->type, n->src[1]->ne[0], n->src[0]->ne[1], n->src[1]->ne[1]);
     return cpu_op_work_size(n, nth);
 }
 

@@ -11,9 +11,9 @@
 typedef enum {
     MM_PATH_TRAITS = 0, /* vec_dot of the type traits, any kernel set */
     MM_PATH_GEMV_F,     /* F32/F16/BF16 weights by f32 activations, few tokens */
-    MM_PATH_GEMV_Q,     /* Q4_0/Q8_0/Q4_K weights by int8 activations, few tokens */
-    MM_PATH_GEMM,       /* weights dequantized into packed f32 panels, many tokens */
-    MM_PATH_GEMM_Q,     /* Q4_0/Q8_0/Q4_K weights by int8 activations, many tokens */
+    MM_PATH_GEMV_Q,     /* Q4_0/Q8_0 weights by int8 activations, few tokens */
+    MM_PATH_GEMM,       /* F32/F16/BF16 weights in packed f32 panels, many tokens */
+    MM_PATH_GEMM_Q,     /* Q4_0/Q8_0 weights by int8 activations, many tokens */
 } mm_path;
 
 /* At and above this many tokens the packed GEMM wins over row-by-row dots. */
@@ -30,14 +30,22 @@ typedef enum {
 #define MM_QR 8
 #define MM_QKC 1024
 
-/* int8 activations of the GEMV_Q path, one token row of n_in values, laid out
- * as qs[n_in] (padded to 64 bytes), then d[n_in/32] and ds[n_in/32]: block b
- * holds x[32b + j] ~= d[b] * qs[32b + j], and ds[b] = d[b] * sum_j qs[32b + j]
- * (the term offset-coded weights multiply by their offset or minimum). */
+/* int8 activations of the GEMV_Q/GEMM_Q paths, one token row of n_in values:
+ * ggml's Q8_0 quantization of the row, laid out as qs[n_in] (padded to 64
+ * bytes), then d[n_in/32] (floats holding the f16 scale ggml stores) and
+ * xs[n_in/32] (int32): block b holds x[32b + j] ~= d[b] * qs[32b + j], and
+ * xs[b] = 8 * sum_j qs[32b + j], the term Q4_0's offset of 8 contributes. */
 #define MM_QA_BLOCK 32
 size_t mm__qa_row_bytes(int64_t n_in);
 
 static inline size_t mm__align64(size_t n) { return (n + 63) & ~(size_t)63; }
+
+static inline float *mm__qa_scales(const void *row, int64_t n_in) {
+    return (float *)((uintptr_t)row + mm__align64((size_t)n_in));
+}
+static inline int32_t *mm__qa_sums(const void *row, int64_t n_in) {
+    return (int32_t *)(mm__qa_scales(row, n_in) + n_in / MM_QA_BLOCK);
+}
 
 #if defined(__x86_64__)
 #define MM_HAVE_X86 1

@@ -9,16 +9,21 @@
  * every token passes over them. */
 enum { TRAITS_ROW_TILE = 16 };
 
-static mm_path select_path(tensor_cpu cpu, tensor_type t, int64_t n_tokens) {
+/* The quantized paths compute what ggml's CPU backend computes, bit for bit:
+ * Q8_0 the way its vec_dot and llamafile kernels order the float sums, Q4_0
+ * the way its repacked 8-row kernels do (it repacks only matrices whose row
+ * count is a multiple of 8; the others take vec_dot, here the traits path),
+ * and every other quantized type through the traits' vec_dot, as ggml's
+ * generic mul_mat loop does. */
+static mm_path select_path(tensor_cpu cpu, tensor_type t, int64_t n_tokens, int64_t n_out) {
 #ifdef MM_HAVE_X86
     if (cpu == TENSOR_CPU_AVX2 || cpu == TENSOR_CPU_AVX512) { /* AVX-512 implies AVX2 */
-        bool int8_act = t == GGUF_TYPE_Q4_0 || t == GGUF_TYPE_Q8_0 || t == GGUF_TYPE_Q4_K;
-        if (n_tokens >= MM_GEMM_MIN_TOKENS) return int8_act ? MM_PATH_GEMM_Q : MM_PATH_GEMM;
-        if (int8_act) return MM_PATH_GEMV_Q;
+        bool int8_act = t == GGUF_TYPE_Q8_0 || (t == GGUF_TYPE_Q4_0 && n_out % 8 == 0);
+        if (int8_act) return n_tokens >= MM_GEMM_MIN_TOKENS ? MM_PATH_GEMM_Q : MM_PATH_GEMV_Q;
         switch (t) {
         case GGUF_TYPE_F32:
         case GGUF_TYPE_F16:
-        case GGUF_TYPE_BF16: return MM_PATH_GEMV_F;
+        case GGUF_TYPE_BF16: return n_tokens >= MM_GEMM_MIN_TOKENS ? MM_PATH_GEMM : MM_PATH_GEMV_F;
         default: break;
         }
     }
@@ -26,13 +31,14 @@ static mm_path select_path(tensor_cpu cpu, tensor_type t, int64_t n_tokens) {
     (void)cpu;
     (void)t;
     (void)n_tokens;
+    (void)n_out;
 #endif
     return MM_PATH_TRAITS;
 }
 
 size_t mm__qa_row_bytes(int64_t n_in) {
     size_t nb = (size_t)(n_in / MM_QA_BLOCK);
-    return mm__align64((size_t)n_in) + mm__align64(2 * nb * sizeof(float));
+    return mm__align64((size_t)n_in) + mm__align64(nb * (sizeof(float) + sizeof(int32_t)));
 }
 
 /* Bytes of one converted activation row of the traits path (0: x is used as is). */
@@ -47,9 +53,9 @@ static const tensor_type_traits *traits_of(tensor_cpu cpu, tensor_type t) {
     return tr;
 }
 
-size_t cpu_matmul_scratch_size_cpu(tensor_cpu cpu, tensor_type wtype, int64_t n_in,
+size_t cpu_matmul_scratch_size_cpu(tensor_cpu cpu, tensor_type wtype, int64_t n_in, int64_t n_out,
                                    int64_t n_tokens) {
-    switch (select_path(cpu, wtype, n_tokens)) {
+    switch (select_path(cpu, wtype, n_tokens, n_out)) {
     case MM_PATH_TRAITS: return (size_t)n_tokens * traits_act_row_bytes(traits_of(cpu, wtype), n_in);
     case MM_PATH_GEMV_F: return 0;
     case MM_PATH_GEMV_Q:
@@ -60,8 +66,8 @@ size_t cpu_matmul_scratch_size_cpu(tensor_cpu cpu, tensor_type wtype, int64_t n_
     return 0;
 }
 
-size_t cpu_matmul_scratch_size(tensor_type wtype, int64_t n_in, int64_t n_tokens) {
-    return cpu_matmul_scratch_size_cpu(tensor_cpu_active(), wtype, n_in, n_tokens);
+size_t cpu_matmul_scratch_size(tensor_type wtype, int64_t n_in, int64_t n_out, int64_t n_tokens) {
+    return cpu_matmul_scratch_size_cpu(tensor_cpu_active(), wtype, n_in, n_out, n_tokens);
 }
 
 /* Thread ith's share [*lo, *hi) of n items. */
@@ -93,7 +99,7 @@ static void traits_convert(const cpu_matmul_args *a, const void *ctx, int64_t t,
     const tensor_type_traits *vt = ctx;
     size_t row = traits_act_row_bytes(vt, a->n_in);
     uint8_t *dst = (uint8_t *)a->scratch + (size_t)t * row + (size_t)b0 * vt->block_bytes;
-    vt->from_float(a->x + (size_t)t * a->x_row_stride + b0 * vt->block_size, dst,
+    vt->from_float_act(a->x + (size_t)t * a->x_row_stride + b0 * vt->block_size, dst,
                    (b1 - b0) * vt->block_size);
 }
 
@@ -108,12 +114,12 @@ static void qa_convert(const cpu_matmul_args *a, const void *ctx, int64_t t, int
 #endif
 
 void cpu_matmul_prepare_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, int nth) {
-    switch (select_path(cpu, a->wtype, a->n_tokens)) {
+    switch (select_path(cpu, a->wtype, a->n_tokens, a->n_out)) {
     case MM_PATH_TRAITS: {
         const tensor_type_traits *tr = traits_of(cpu, a->wtype);
         if (tr->vec_dot_type == GGUF_TYPE_F32) return;
         const tensor_type_traits *vt = tensor_type_get_cpu(tr->vec_dot_type, cpu);
-        assert(vt && vt->from_float);
+        assert(vt && vt->from_float_act);
         for_my_blocks(a, a->n_in / vt->block_size, ith, nth, traits_convert, vt);
         return;
     }
@@ -154,7 +160,7 @@ static void traits_compute(tensor_cpu cpu, const cpu_matmul_args *a, int64_t o0,
 }
 
 void cpu_matmul_compute_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, int nth) {
-    mm_path path = select_path(cpu, a->wtype, a->n_tokens);
+    mm_path path = select_path(cpu, a->wtype, a->n_tokens, a->n_out);
     int64_t lo, hi;
     if (path == MM_PATH_GEMM) {
 #ifdef MM_HAVE_X86

@@ -2,7 +2,12 @@
  * Quants are widened to unsigned bytes and multiplied with the Q8_K bytes by
  * maddubs; sub-block scales are applied exactly in int16 x int16 -> int32
  * (madd), and constant offsets (Q3_K's -4, Q6_K's -32, the K mins) are taken
- * out through Q8_K's per-16 sums, so each super-block costs one float FMA. */
+ * out through Q8_K's per-16 sums, so each super-block costs one float FMA.
+ * Q5_K and Q6_K keep ggml's AVX2 float order exactly (which values each
+ * int32 lane sums, where the offsets come out, the min term's fused
+ * multiply-add), so their dots are llama.cpp's to the bit. */
+#include <math.h>
+
 #include "tensor/quant_impl.h"
 #include "tensor/x86/avx2_util.h"
 
@@ -175,9 +180,10 @@ void tensor__vec_dot_q5_K_avx2(int64_t n, float *s, const void *x, const void *y
             acc = _mm256_add_epi32(acc, _mm256_add_epi32(p0, p1));
         }
         accf = _mm256_fmadd_ps(_mm256_set1_ps(b[i].d * f16_to_f32_c(a[i].d)), _mm256_cvtepi32_ps(acc), accf);
-        summ += b[i].d * f16_to_f32_c(a[i].dmin) * (float)k4_summs(b[i].bsums, sm);
+        /* ggml's C contracts this sum into a fused multiply-add. */
+        summ = fmaf(-b[i].d * f16_to_f32_c(a[i].dmin), (float)k4_summs(b[i].bsums, sm), summ);
     }
-    *s = avx2_hsum_ps(accf) - summ;
+    *s = avx2_hsum_ps(accf) + summ;
 }
 
 void tensor__vec_dot_q6_K_avx2(int64_t n, float *s, const void *x, const void *y) {
@@ -187,8 +193,10 @@ void tensor__vec_dot_q6_K_avx2(int64_t n, float *s, const void *x, const void *y
     __m256 accf = _mm256_setzero_ps();
     for (int64_t i = 0; i < n / QK_K; i++) {
         __m128i sc = _mm_loadu_si128((const __m128i *)a[i].scales);
-        /* Quants are stored as q + 32 in [0, 64): subtract 32 * sum(sc * bsums). */
-        int corr = bsum_dot16(b[i].bsums, sc);
+        /* Quants are stored as q + 32 in [0, 64): lane l loses 32 (sc * bsums)
+         * of 16-value groups 2l and 2l + 1, where ggml's dot takes it out (the
+         * lanes' float sums must be ggml's). */
+        __m256i corr = _mm256_slli_epi32(_mm256_madd_epi16(avx2_load(b[i].bsums), _mm256_cvtepi8_epi16(sc)), 5);
         __m256i acc = _mm256_setzero_si256();
         for (int h = 0; h < 2; h++) {
             __m256i l0 = avx2_load(a[i].ql + 64 * h), l1 = avx2_load(a[i].ql + 64 * h + 32);
@@ -208,7 +216,7 @@ void tensor__vec_dot_q6_K_avx2(int64_t n, float *s, const void *x, const void *y
                 acc = _mm256_add_epi32(acc, _mm256_madd_epi16(p, scale_pair(s8, k)));
             }
         }
-        __m256i isum = _mm256_sub_epi32(acc, _mm256_setr_epi32(32 * corr, 0, 0, 0, 0, 0, 0, 0));
+        __m256i isum = _mm256_sub_epi32(acc, corr);
         accf = _mm256_fmadd_ps(_mm256_set1_ps(f16_to_f32_c(a[i].d) * b[i].d), _mm256_cvtepi32_ps(isum), accf);
     }
     *s = avx2_hsum_ps(accf);

@@ -1,7 +1,12 @@
 /* AVX2 kernels for the 32-value block formats (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0,
  * IQ4_NL) and their activation quantizers (Q8_0, Q8_1). Integer products are
- * exact; only the per-block float scaling differs in rounding order from the
- * portable path. */
+ * exact; the float side follows ggml's AVX2 dots operation for operation (one
+ * accumulator, one fused multiply-add per block in block order, the same
+ * horizontal sum, the offset terms summed with fused multiply-adds as its
+ * contracted C does), so a model gives llama.cpp's logits to the last bit
+ * wherever the rest of the graph does too. */
+#include <math.h>
+
 #include "tensor/quant_impl.h"
 #include "tensor/x86/avx2_util.h"
 
@@ -21,36 +26,23 @@ void tensor__vec_dot_q4_0_avx2(int64_t n, float *s, const void *x, const void *y
     const block_q4_0 *a = x;
     const block_q8_0 *b = y;
     const int64_t nb = n / QK4_0;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
-        ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d), q4_0_dot(&a[i], &b[i]));
-        ACC_BLOCK(acc1, f16_to_f32_c(a[i + 1].d) * f16_to_f32_c(b[i + 1].d), q4_0_dot(&a[i + 1], &b[i + 1]));
-    }
-    for (; i < nb; i++) ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d), q4_0_dot(&a[i], &b[i]));
-    *s = avx2_hsum_ps(_mm256_add_ps(acc0, acc1));
+    __m256 acc0 = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++) ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d), q4_0_dot(&a[i], &b[i]));
+    *s = avx2_hsum_ps(acc0);
 }
 
 void tensor__vec_dot_q4_1_avx2(int64_t n, float *s, const void *x, const void *y) {
     const block_q4_1 *a = x;
     const block_q8_1 *b = y;
     const int64_t nb = n / QK4_1;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m256 acc0 = _mm256_setzero_ps();
     float summs = 0.0f;
-    int64_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
+    for (int64_t i = 0; i < nb; i++) {
         ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d),
                   avx2_dot_us8(avx2_nibbles(a[i].qs), avx2_load(b[i].qs)));
-        ACC_BLOCK(acc1, f16_to_f32_c(a[i + 1].d) * f16_to_f32_c(b[i + 1].d),
-                  avx2_dot_us8(avx2_nibbles(a[i + 1].qs), avx2_load(b[i + 1].qs)));
-        summs += f16_to_f32_c(a[i].m) * f16_to_f32_c(b[i].s) + f16_to_f32_c(a[i + 1].m) * f16_to_f32_c(b[i + 1].s);
+        summs = fmaf(f16_to_f32_c(a[i].m), f16_to_f32_c(b[i].s), summs);
     }
-    for (; i < nb; i++) {
-        ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d),
-                  avx2_dot_us8(avx2_nibbles(a[i].qs), avx2_load(b[i].qs)));
-        summs += f16_to_f32_c(a[i].m) * f16_to_f32_c(b[i].s);
-    }
-    *s = avx2_hsum_ps(_mm256_add_ps(acc0, acc1)) + summs;
+    *s = avx2_hsum_ps(acc0) + summs;
 }
 
 /* Q5_0 values as signed bytes: the nibble, minus 16 where the 5th bit is clear. */
@@ -63,18 +55,11 @@ void tensor__vec_dot_q5_0_avx2(int64_t n, float *s, const void *x, const void *y
     const block_q5_0 *a = x;
     const block_q8_0 *b = y;
     const int64_t nb = n / QK5_0;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
+    __m256 acc0 = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++)
         ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d),
                   avx2_dot_i8(q5_0_values(&a[i]), avx2_load(b[i].qs)));
-        ACC_BLOCK(acc1, f16_to_f32_c(a[i + 1].d) * f16_to_f32_c(b[i + 1].d),
-                  avx2_dot_i8(q5_0_values(&a[i + 1]), avx2_load(b[i + 1].qs)));
-    }
-    for (; i < nb; i++)
-        ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d),
-                  avx2_dot_i8(q5_0_values(&a[i]), avx2_load(b[i].qs)));
-    *s = avx2_hsum_ps(_mm256_add_ps(acc0, acc1));
+    *s = avx2_hsum_ps(acc0);
 }
 
 static inline __m256i q5_1_values(const block_q5_1 *blk) {
@@ -86,39 +71,24 @@ void tensor__vec_dot_q5_1_avx2(int64_t n, float *s, const void *x, const void *y
     const block_q5_1 *a = x;
     const block_q8_1 *b = y;
     const int64_t nb = n / QK5_1;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
+    __m256 acc0 = _mm256_setzero_ps();
     float summs = 0.0f;
-    int64_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
+    for (int64_t i = 0; i < nb; i++) {
         ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d),
                   avx2_dot_us8(q5_1_values(&a[i]), avx2_load(b[i].qs)));
-        ACC_BLOCK(acc1, f16_to_f32_c(a[i + 1].d) * f16_to_f32_c(b[i + 1].d),
-                  avx2_dot_us8(q5_1_values(&a[i + 1]), avx2_load(b[i + 1].qs)));
-        summs += f16_to_f32_c(a[i].m) * f16_to_f32_c(b[i].s) + f16_to_f32_c(a[i + 1].m) * f16_to_f32_c(b[i + 1].s);
+        summs = fmaf(f16_to_f32_c(a[i].m), f16_to_f32_c(b[i].s), summs);
     }
-    for (; i < nb; i++) {
-        ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d),
-                  avx2_dot_us8(q5_1_values(&a[i]), avx2_load(b[i].qs)));
-        summs += f16_to_f32_c(a[i].m) * f16_to_f32_c(b[i].s);
-    }
-    *s = avx2_hsum_ps(_mm256_add_ps(acc0, acc1)) + summs;
+    *s = avx2_hsum_ps(acc0) + summs;
 }
 
 void tensor__vec_dot_q8_0_avx2(int64_t n, float *s, const void *x, const void *y) {
     const block_q8_0 *a = x, *b = y;
     const int64_t nb = n / QK8_0;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 2 <= nb; i += 2) {
+    __m256 acc0 = _mm256_setzero_ps();
+    for (int64_t i = 0; i < nb; i++)
         ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d),
                   avx2_dot_i8(avx2_load(a[i].qs), avx2_load(b[i].qs)));
-        ACC_BLOCK(acc1, f16_to_f32_c(a[i + 1].d) * f16_to_f32_c(b[i + 1].d),
-                  avx2_dot_i8(avx2_load(a[i + 1].qs), avx2_load(b[i + 1].qs)));
-    }
-    for (; i < nb; i++)
-        ACC_BLOCK(acc0, f16_to_f32_c(a[i].d) * f16_to_f32_c(b[i].d),
-                  avx2_dot_i8(avx2_load(a[i].qs), avx2_load(b[i].qs)));
-    *s = avx2_hsum_ps(_mm256_add_ps(acc0, acc1));
+    *s = avx2_hsum_ps(acc0);
 }
 
 static inline __m256i iq4nl_table(void) {
@@ -195,6 +165,43 @@ void tensor__from_float_q8_1_avx2(const float *src, void *dst, int64_t n) {
         float d = q8_block(src + i * QK8_1, b[i].qs, &sum);
         b[i].d = tensor_f32_to_f16(d);
         b[i].s = tensor_f32_to_f16((float)sum * d);
+    }
+}
+
+/* Quantizes 32 floats as ggml's AVX2 quantize_row_q8_0 does (multiplier
+ * 127 / amax, ties to even); returns amax / 127 and the sum of the quants. */
+static inline float q8_block_act(const float *x, int8_t *qs, int *sum) {
+    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+    __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
+    __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
+    __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v0, absmask), _mm256_and_ps(v1, absmask)),
+                             _mm256_max_ps(_mm256_and_ps(v2, absmask), _mm256_and_ps(v3, absmask)));
+    float amax = avx2_hmax_ps(m);
+    __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+    __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, id)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, id));
+    __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, id)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, id));
+    *sum = avx2_hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
+    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
+    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)qs, p);
+    return amax / 127.0f;
+}
+
+void tensor__quantize_act_q8_0_avx2(const float *src, void *dst, int64_t n) {
+    block_q8_0 *b = dst;
+    for (int64_t i = 0; i < n / QK8_0; i++) {
+        int sum;
+        b[i].d = tensor_f32_to_f16(q8_block_act(src + i * QK8_0, b[i].qs, &sum));
+    }
+}
+
+void tensor__quantize_act_q8_1_avx2(const float *src, void *dst, int64_t n) {
+    block_q8_1 *b = dst;
+    for (int64_t i = 0; i < n / QK8_1; i++) {
+        int sum;
+        float d = q8_block_act(src + i * QK8_1, b[i].qs, &sum);
+        b[i].d = tensor_f32_to_f16(d);
+        b[i].s = tensor_f32_to_f16(d * (float)sum);
     }
 }
 

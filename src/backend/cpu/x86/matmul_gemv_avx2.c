@@ -41,10 +41,9 @@ static inline float h2f(uint16_t h) { return _cvtsh_ss(h); }
 /* ---- activation quantization ---------------------------------------------- */
 
 void mm__quantize_act_avx2(const float *x, void *qa, int64_t n_in, int64_t b0, int64_t b1) {
-    int64_t nb = n_in / MM_QA_BLOCK;
     int8_t *qs = qa;
-    float *d = (float *)((uint8_t *)qa + mm__align64((size_t)n_in));
-    float *ds = d + nb;
+    float *d = mm__qa_scales(qa, n_in);
+    int32_t *xs = mm__qa_sums(qa, n_in);
     const __m256 sign_bit = _mm256_set1_ps(-0.0f);
     const __m256i perm = _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7);
     for (int64_t b = b0; b < b1; b++) {
@@ -54,7 +53,6 @@ void mm__quantize_act_avx2(const float *x, void *qa, int64_t n_in, int64_t b0, i
         __m256 am = _mm256_max_ps(_mm256_max_ps(_mm256_andnot_ps(sign_bit, v0), _mm256_andnot_ps(sign_bit, v1)),
                                   _mm256_max_ps(_mm256_andnot_ps(sign_bit, v2), _mm256_andnot_ps(sign_bit, v3)));
         float amax = hmax8(am);
-        float scale = amax / 127.0f;
         __m256 inv = _mm256_set1_ps(amax > 0.0f ? 127.0f / amax : 0.0f);
         /* cvtps rounds to nearest-even under the default MXCSR. */
         __m256i q0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, inv));
@@ -65,8 +63,9 @@ void mm__quantize_act_avx2(const float *x, void *qa, int64_t n_in, int64_t b0, i
         /* The packs work per 128-bit lane; the permute restores element order. */
         __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(q0, q1), _mm256_packs_epi32(q2, q3));
         _mm256_storeu_si256((__m256i *)(qs + b * MM_QA_BLOCK), _mm256_permutevar8x32_epi32(p, perm));
-        d[b] = scale;
-        ds[b] = scale * (float)sum;
+        /* ggml keeps the scale as f16; the dots use that value. */
+        d[b] = _cvtsh_ss(_cvtss_sh(amax / 127.0f, _MM_FROUND_TO_NEAREST_INT));
+        xs[b] = 8 * sum;
     }
 }
 
@@ -91,8 +90,9 @@ static inline float load1_bf16(const void *p, int64_t i) {
 
 /* Rows per pass: four independent FMA chains hide the FMA latency and let one
  * x load serve four rows. */
-enum { FR = 4 };
-_Static_assert(FR == 4, "dot_rows_q4_0 and dot_rows_q8_0 spell out four rows");
+enum { FR = 4, Q4R = 8, MAX_ROWS = 8 };
+_Static_assert(FR == 4, "dot_rows_q8_0 spells out four rows");
+_Static_assert(Q4R == 8, "dot_rows8_q4_0 reduces eight rows in one transpose");
 
 #define DEFINE_GEMV_F(T)                                                                          \
     static void dot_rows_##T(int64_t n, const void *const *w, const float *x, float *out) {        \
@@ -117,7 +117,8 @@ DEFINE_GEMV_F(bf16)
 
 typedef struct {
     const int8_t *qs;
-    const float *d, *ds;
+    const float *d;
+    const int32_t *xs;
 } qa_row;
 
 static inline __m256i dot_u8_s8(__m256i u, __m256i s) {
@@ -219,77 +220,6 @@ static void dot_rows_q8_0(int64_t n, const void *const *w, const void *const *pf
     for (int r = 0; r < FR; r++) out[r] = hsum8(acc[r]);
 }
 
-/* Q4_0 stores q + 8 as an unsigned nibble: dot = sum_b dw dx (sum q' x) - 8
- * sum_b dw ds. Per chunk, a first loop turns each row's f16 scales into
- * dw * dx (8 blocks per conversion) and sums the offset term; the dot loop
- * then needs one broadcast load and one FMA per row and block. pf are the
- * rows of the next pass, prefetched at the same offset so their memory
- * arrives while this pass computes. */
-static void dot_rows_q4_0(int64_t n, const void *const *w, const void *const *pf, const qa_row *x,
-                          float *out) {
-    /* sc[b][r] = dw of row r, block b, times dx of block b */
-    _Alignas(32) float sc[SC_CHUNK][FR];
-    __m256 acc[FR], corr[FR];
-    const __m256i lo4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
-    const __m256i shift = _mm256_setr_epi64x(0, 0, 4, 4);
-    for (int r = 0; r < FR; r++) acc[r] = corr[r] = _mm256_setzero_ps();
-    int64_t nb = n / QK4_0;
-    for (int64_t c0 = 0; c0 < nb; c0 += SC_CHUNK) {
-        int cn = (int)(nb - c0 < SC_CHUNK ? nb - c0 : SC_CHUNK);
-        for (int b = 0; b < cn; b += 8) {
-            int k = cn - b < 8 ? cn - b : 8;
-            __m256 dx = load_first(x->d + c0 + b, k), dsx = load_first(x->ds + c0 + b, k), v[FR];
-            for (int r = 0; r < FR; r++) {
-                __m256 dw = scales8((const block_q4_0 *)w[r] + c0 + b, sizeof(block_q4_0), k);
-                v[r] = _mm256_mul_ps(dw, dx);
-                corr[r] = _mm256_fmadd_ps(dw, dsx, corr[r]);
-            }
-            store_scales_t(v, sc + b);
-        }
-        const block_q4_0 *w0 = (const block_q4_0 *)w[0] + c0, *w1 = (const block_q4_0 *)w[1] + c0;
-        const block_q4_0 *w2 = (const block_q4_0 *)w[2] + c0, *w3 = (const block_q4_0 *)w[3] + c0;
-        const char *f0 = (const char *)((const block_q4_0 *)pf[0] + c0);
-        const char *f1 = (const char *)((const block_q4_0 *)pf[1] + c0);
-        const char *f2 = (const char *)((const block_q4_0 *)pf[2] + c0);
-        const char *f3 = (const char *)((const block_q4_0 *)pf[3] + c0);
-        for (int b = 0; b < cn; b++) {
-            __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + (c0 + b) * QK4_0));
-#define ROW(r)                                                                                        \
-    _mm_prefetch(f##r + b * (int)sizeof(block_q4_0), _MM_HINT_T0);                                   \
-    __m256i p##r = _mm256_madd_epi16(                                                                 \
-        _mm256_maddubs_epi16(_mm256_and_si256(_mm256_srlv_epi64(_mm256_broadcastsi128_si256(         \
-                                                  _mm_loadu_si128((const __m128i *)w##r[b].qs)),     \
-                                              shift),                                                 \
-                                              lo4),                                                   \
-                             xv),                                                                     \
-        ones);
-            ROW(0)
-            ROW(1)
-            ROW(2)
-            ROW(3)
-#undef ROW
-            acc[0] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p0), _mm256_broadcast_ss(&sc[b][0]), acc[0]);
-            acc[1] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p1), _mm256_broadcast_ss(&sc[b][1]), acc[1]);
-            acc[2] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p2), _mm256_broadcast_ss(&sc[b][2]), acc[2]);
-            acc[3] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(p3), _mm256_broadcast_ss(&sc[b][3]), acc[3]);
-        }
-    }
-    for (int r = 0; r < FR; r++) out[r] = hsum8(acc[r]) - 8.0f * hsum8(corr[r]);
-}
-
-/* The 8 6-bit scales and 8 6-bit mins of a Q4_K super-block as float lanes. */
-static inline void q4k_scales(const uint8_t *s, __m256 *sc, __m256 *mn) {
-    uint32_t u0, u1, u2;
-    memcpy(&u0, s, 4);
-    memcpy(&u1, s + 4, 4);
-    memcpy(&u2, s + 8, 4);
-    uint64_t scv = (u0 & 0x3f3f3f3fu) | (uint64_t)((u2 & 0x0f0f0f0fu) | ((u0 >> 2) & 0x30303030u)) << 32;
-    uint64_t mnv = (u1 & 0x3f3f3f3fu) |
-                   (uint64_t)(((u2 >> 4) & 0x0f0f0f0fu) | ((u1 >> 2) & 0x30303030u)) << 32;
-    *sc = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)scv)));
-    *mn = _mm256_cvtepi32_ps(_mm256_cvtepu8_epi32(_mm_cvtsi64_si128((long long)mnv)));
-}
-
 /* Lane j of the result = sum of all lanes of s[j]. */
 static inline __m256i reduce8x8(const __m256i *s) {
     __m256i h01 = _mm256_hadd_epi32(s[0], s[1]), h23 = _mm256_hadd_epi32(s[2], s[3]);
@@ -298,38 +228,45 @@ static inline __m256i reduce8x8(const __m256i *s) {
     return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
 }
 
-enum { KR = 2 }; /* Q4_K rows per pass: its reduction needs many registers */
-
-static void dot_rows_q4_k(int64_t n, const void *const *w, const void *const *pf, const qa_row *x,
-                          float *out) {
-    __m256 acc[KR], accm[KR];
-    const __m256i lo4 = _mm256_set1_epi8(0x0f);
-    for (int r = 0; r < KR; r++) acc[r] = accm[r] = _mm256_setzero_ps();
-    for (int64_t b = 0; b < n / QK_K; b++) {
-        const int8_t *xq = x->qs + b * QK_K;
-        __m256 dx = _mm256_loadu_ps(x->d + b * 8), dsx = _mm256_loadu_ps(x->ds + b * 8);
-        for (int r = 0; r < KR; r++) {
-            const block_q4_K *blk = (const block_q4_K *)w[r] + b;
-            const char *next = (const char *)((const block_q4_K *)pf[r] + b);
-            _mm_prefetch(next, _MM_HINT_T0);
-            _mm_prefetch(next + 64, _MM_HINT_T0);
-            _mm_prefetch(next + 128, _MM_HINT_T0);
-            __m256i s[8];
-            for (int j = 0; j < 4; j++) {
-                __m256i q = _mm256_loadu_si256((const __m256i *)(blk->qs + 32 * j));
-                s[2 * j] = dot_u8_s8(_mm256_and_si256(q, lo4),
-                                     _mm256_loadu_si256((const __m256i *)(xq + 64 * j)));
-                s[2 * j + 1] = dot_u8_s8(_mm256_and_si256(_mm256_srli_epi16(q, 4), lo4),
-                                         _mm256_loadu_si256((const __m256i *)(xq + 64 * j + 32)));
-            }
-            __m256 sc, mn;
-            q4k_scales(blk->scales, &sc, &mn);
-            __m256 f = _mm256_mul_ps(_mm256_mul_ps(sc, dx), _mm256_set1_ps(h2f(blk->d)));
-            acc[r] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(reduce8x8(s)), f, acc[r]);
-            accm[r] = _mm256_fmadd_ps(_mm256_mul_ps(mn, _mm256_set1_ps(h2f(blk->dmin))), dsx, accm[r]);
-        }
+/* Q4_0 rows as ggml's repacked 8-row AVX2 kernels compute them (llama.cpp
+ * repacks every Q4_0 matrix with a multiple of 8 rows on AVX2): per row and
+ * block the exact integer sum (q - 8) x, then one fused multiply-add by the
+ * f32 product of the two f16 scales into a single accumulator per row. The
+ * 8 rows' integer sums come out of one transposing reduction, and lane r of
+ * every vector after it belongs to row r. Q4_0 stores q + 8 as an unsigned
+ * nibble, so the sum is (q + 8) x from maddubs minus the activation's 8 sum x. */
+static void dot_rows8_q4_0(int64_t nb, const void *const *w, const void *const *pf, const qa_row *x,
+                           float *out) {
+    const __m256i lo4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
+    const __m256i shift = _mm256_setr_epi64x(0, 0, 4, 4);
+    const block_q4_0 *wr[Q4R];
+    const char *fr[Q4R];
+    for (int r = 0; r < Q4R; r++) {
+        wr[r] = w[r];
+        fr[r] = pf[r];
     }
-    for (int r = 0; r < KR; r++) out[r] = hsum8(acc[r]) - hsum8(accm[r]);
+    __m256 acc = _mm256_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + b * QK4_0)), s[Q4R];
+        __m128i h = _mm_cvtsi32_si128(wr[0][b].d);
+        for (int r = 0; r < Q4R; r++) {
+            _mm_prefetch(fr[r] + b * (int64_t)sizeof(block_q4_0), _MM_HINT_T0);
+            __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)wr[r][b].qs));
+            q = _mm256_and_si256(_mm256_srlv_epi64(q, shift), lo4);
+            s[r] = _mm256_madd_epi16(_mm256_maddubs_epi16(q, xv), ones);
+        }
+        h = _mm_insert_epi16(h, wr[1][b].d, 1);
+        h = _mm_insert_epi16(h, wr[2][b].d, 2);
+        h = _mm_insert_epi16(h, wr[3][b].d, 3);
+        h = _mm_insert_epi16(h, wr[4][b].d, 4);
+        h = _mm_insert_epi16(h, wr[5][b].d, 5);
+        h = _mm_insert_epi16(h, wr[6][b].d, 6);
+        h = _mm_insert_epi16(h, wr[7][b].d, 7);
+        __m256i isum = _mm256_sub_epi32(reduce8x8(s), _mm256_set1_epi32(x->xs[b]));
+        __m256 sc = _mm256_mul_ps(_mm256_cvtph_ps(h), _mm256_set1_ps(x->d[b]));
+        acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), sc, acc);
+    }
+    _mm256_storeu_ps(out, acc);
 }
 
 /* ---- driver ---------------------------------------------------------------- */
@@ -337,33 +274,31 @@ static void dot_rows_q4_k(int64_t n, const void *const *w, const void *const *pf
 void mm__gemv_avx2(const cpu_matmul_args *a, const void *act, size_t act_row_bytes, int64_t o0,
                    int64_t o1) {
     const uint8_t *w = a->w;
-    int rows = a->wtype == GGUF_TYPE_Q4_K ? KR : FR;
-    int64_t nb = a->n_in / MM_QA_BLOCK;
+    int rows = a->wtype == GGUF_TYPE_Q4_0 ? Q4R : FR;
     for (int64_t o = o0; o < o1; o += rows) {
         /* A short last pass repeats its last row rather than reading past it. */
-        const void *wr[FR], *pf[FR];
+        const void *wr[MAX_ROWS], *pf[MAX_ROWS];
         for (int r = 0; r < rows; r++) {
             wr[r] = w + (size_t)(o + r < o1 ? o + r : o1 - 1) * a->w_row_bytes;
             pf[r] = w + (size_t)(o + rows + r < o1 ? o + rows + r : o1 - 1) * a->w_row_bytes;
         }
         int nr = (int)(o1 - o < rows ? o1 - o : rows);
         for (int64_t t = 0; t < a->n_tokens; t++) {
-            float out[FR];
+            _Alignas(32) float out[MAX_ROWS];
             const float *xt = a->x + (size_t)t * a->x_row_stride;
             qa_row q = {0};
             if (act) {
                 const uint8_t *row = (const uint8_t *)act + (size_t)t * act_row_bytes;
                 q.qs = (const int8_t *)row;
-                q.d = (const float *)(row + mm__align64((size_t)a->n_in));
-                q.ds = q.d + nb;
+                q.d = mm__qa_scales(row, a->n_in);
+                q.xs = mm__qa_sums(row, a->n_in);
             }
             switch (a->wtype) {
             case GGUF_TYPE_F32: dot_rows_f32(a->n_in, wr, xt, out); break;
             case GGUF_TYPE_F16: dot_rows_f16(a->n_in, wr, xt, out); break;
             case GGUF_TYPE_BF16: dot_rows_bf16(a->n_in, wr, xt, out); break;
             case GGUF_TYPE_Q8_0: dot_rows_q8_0(a->n_in, wr, pf, &q, out); break;
-            case GGUF_TYPE_Q4_0: dot_rows_q4_0(a->n_in, wr, pf, &q, out); break;
-            case GGUF_TYPE_Q4_K: dot_rows_q4_k(a->n_in, wr, pf, &q, out); break;
+            case GGUF_TYPE_Q4_0: dot_rows8_q4_0(a->n_in / QK4_0, wr, pf, &q, out); break;
             default: return;
             }
             float *yt = a->y + (size_t)t * a->y_row_stride + o;
