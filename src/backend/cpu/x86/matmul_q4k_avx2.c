@@ -95,15 +95,25 @@ static ALWAYS_INLINE __m256i unzip_rows(__m256i v) {
     return _mm256_permutevar8x32_epi32(v, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
 }
 
+/* The memory [pf, pf + nb * pf_step) is prefetched in nb equal steps, one per
+ * block: the rows of the next pass arrive while this one computes (short rows
+ * give the hardware prefetcher too little of each stream to lock on). */
+typedef struct {
+    const char *pf;
+    size_t pf_step;
+} prefetch_plan;
+
 /* The 8 rows of one pass over T tokens (T <= MAX_T): split selects the
  * per-64-values order (ggml's GEMM) over the per-block one (its GEMV). A
  * short last pass repeats a row; nr rows are stored. */
 static ALWAYS_INLINE void gemv_pass(int T, bool split, const uint8_t *const *wr, int64_t nb,
-                                    const block_q8_K *const *x, float *const *y, int nr) {
+                                    const block_q8_K *const *x, float *const *y, int nr, prefetch_plan pp) {
     const __m256i m4 = _mm256_set1_epi8(0x0f);
     __m256 acc[MAX_T], accm[MAX_T];
     for (int t = 0; t < T; t++) acc[t] = accm[t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
+        if (pp.pf)
+            for (size_t off = 0; off < pp.pf_step; off += 64) _mm_prefetch(pp.pf + (size_t)b * pp.pf_step + off, _MM_HINT_T0);
         /* split: s[t][k][r]; otherwise s[t][0][r] sums the four k */
         __m256i s[MAX_T][4][ROWS], sm[ROWS];
         for (int r = 0; r < ROWS; r++) {
@@ -153,11 +163,13 @@ static ALWAYS_INLINE void gemv_pass(int T, bool split, const uint8_t *const *wr,
     for (int t = 0; t < T; t++) store_rows(y[t], _mm256_sub_ps(acc[t], accm[t]), nr);
 }
 
-typedef void (*gemv_fn)(const uint8_t *const *, int64_t, const block_q8_K *const *, float *const *, int);
+typedef void (*gemv_fn)(const uint8_t *const *, int64_t, const block_q8_K *const *, float *const *, int,
+                        prefetch_plan);
 
-#define GEMV_PASS(name, T, split)                                                                                 \
-    static void name(const uint8_t *const *wr, int64_t nb, const block_q8_K *const *x, float *const *y, int nr) { \
-        gemv_pass(T, split, wr, nb, x, y, nr);                                                                    \
+#define GEMV_PASS(name, T, split)                                                                                \
+    static void name(const uint8_t *const *wr, int64_t nb, const block_q8_K *const *x, float *const *y, int nr,  \
+                     prefetch_plan pp) {                                                                         \
+        gemv_pass(T, split, wr, nb, x, y, nr, pp);                                                               \
     }
 GEMV_PASS(gemv_split4, 4, true)
 GEMV_PASS(gemv_block1, 1, false)
@@ -173,6 +185,13 @@ void mm__gemv_q4k_avx2(const cpu_matmul_args *a, const void *act, size_t act_row
         int nr = (int)(o1 - o < ROWS ? o1 - o : ROWS);
         const uint8_t *wr[ROWS];
         for (int r = 0; r < ROWS; r++) wr[r] = w + (size_t)(o + (r < nr ? r : nr - 1)) * a->w_row_bytes;
+        /* the next pass's rows, contiguous; only the first token group reads from memory */
+        int64_t next = o1 - (o + ROWS) < ROWS ? o1 - (o + ROWS) : ROWS;
+        prefetch_plan pp = {0};
+        if (next > 0 && nb > 0) {
+            pp.pf = (const char *)w + (size_t)(o + ROWS) * a->w_row_bytes;
+            pp.pf_step = ((size_t)next * a->w_row_bytes + (size_t)nb - 1) / (size_t)nb;
+        }
         for (int64_t t0 = 0; t0 < n;) {
             int T = t0 < ns ? MAX_T : (int)(n - t0 < 3 ? n - t0 : 3);
             const block_q8_K *x[MAX_T];
@@ -181,8 +200,9 @@ void mm__gemv_q4k_avx2(const cpu_matmul_args *a, const void *act, size_t act_row
                 x[t] = act_row(act, act_row_bytes, t0 + t);
                 y[t] = a->y + (size_t)(t0 + t) * a->y_row_stride + o;
             }
-            if (t0 < ns) gemv_split4(wr, nb, x, y, nr);
-            else block_fns[T - 1](wr, nb, x, y, nr);
+            if (t0 < ns) gemv_split4(wr, nb, x, y, nr, pp);
+            else block_fns[T - 1](wr, nb, x, y, nr, pp);
+            pp.pf = NULL;
             t0 += T;
         }
     }
