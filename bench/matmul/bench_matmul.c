@@ -110,7 +110,7 @@ static void bench_gemv(sv_pool *pool, stream_job *sj, tensor_type t, int64_t n_o
     }
     float *x = bench_xalloc((size_t)n_in * sizeof(float)), *y = bench_xalloc((size_t)n_out * sizeof(float));
     for (int64_t i = 0; i < n_in; i++) x[i] = bench_frand();
-    size_t ss = cpu_matmul_scratch_size(t, n_in, n_out, 1);
+    size_t ss = cpu_matmul_scratch_size(t, n_in, n_out, 1, 64);
     void *scratch = ss ? bench_xalloc(ss) : NULL;
     cpu_matmul_args a = {.wtype = t, .w_row_bytes = rb, .n_in = n_in, .n_out = n_out, .n_tokens = 1,
                          .x = x, .x_row_stride = (size_t)n_in, .y = y, .y_row_stride = (size_t)n_out,
@@ -172,7 +172,7 @@ static void bench_gemm(sv_pool *pool, tensor_type t, int64_t m, int64_t n_out, i
     float *yb = bench_xalloc((size_t)m * (size_t)n_out * sizeof(float));
     float *wf = bench_xalloc((size_t)n_out * (size_t)n_in * sizeof(float));
     for (size_t i = 0; i < (size_t)m * (size_t)n_in; i++) x[i] = bench_frand();
-    size_t ss = cpu_matmul_scratch_size(t, n_in, n_out, m);
+    size_t ss = cpu_matmul_scratch_size(t, n_in, n_out, m, 64);
     void *scratch = ss ? bench_xalloc(ss) : NULL;
     cpu_matmul_args a = {.wtype = t, .w = w, .w_row_bytes = rb, .n_in = n_in, .n_out = n_out, .n_tokens = m,
                          .x = x, .x_row_stride = (size_t)n_in, .y = y, .y_row_stride = (size_t)n_out,

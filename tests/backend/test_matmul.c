@@ -122,7 +122,7 @@ static double check_type(tensor_type t, tensor_cpu cpu, sv_pool **pools) {
         for (size_t i = 0; i < (size_t)m * xs; i++) x[i] = frand() * (0.25f + (float)((i % xs) / 32 % 5) * 0.6f);
         for (size_t i = 0; i < (size_t)m * ys; i++) y[i] = SENTINEL;
 
-        size_t scratch_bytes = cpu_matmul_scratch_size_cpu(cpu, t, n_in, n_out, m);
+        size_t scratch_bytes = cpu_matmul_scratch_size_cpu(cpu, t, n_in, n_out, m, 16);
         void *scratch = scratch_bytes ? aligned_alloc(64, (scratch_bytes + 63) & ~(size_t)63) : NULL;
         cpu_matmul_args a = {.wtype = t, .w = w, .w_row_bytes = w_stride, .n_in = n_in, .n_out = n_out,
                              .n_tokens = m, .x = x, .x_row_stride = xs, .y = y, .y_row_stride = ys,

@@ -99,7 +99,7 @@ static void check_shape(sv_pool *pool, tensor_type t, int64_t n_in, int64_t n_ou
     }
     for (int64_t i = 0; i < m * n_in; i++) x[i] = frand() * (0.1f + (float)((i / 32) % 5));
     for (int64_t t0 = 0; t0 < m; t0++) act_q8_0(x + t0 * n_in, xq + t0 * nb, n_in);
-    size_t ss = cpu_matmul_scratch_size_cpu(TENSOR_CPU_AVX2, t, n_in, n_out, m);
+    size_t ss = cpu_matmul_scratch_size_cpu(TENSOR_CPU_AVX2, t, n_in, n_out, m, 16);
     void *scratch = ss ? aligned_alloc(64, (ss + 63) & ~(size_t)63) : NULL;
     cpu_matmul_args a = {.wtype = t, .w = w, .w_row_bytes = rb, .n_in = n_in, .n_out = n_out, .n_tokens = m,
                          .x = x, .x_row_stride = (size_t)n_in, .y = y, .y_row_stride = (size_t)n_out,

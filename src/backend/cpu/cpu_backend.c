@@ -157,11 +157,6 @@ static void run_mm_compute(void *ctx, int ith, int nth) {
     cpu_matmul_compute(&((job *)ctx)->mm, ith, nth);
 }
 
-static size_t node_work(const tensor *n, int nth) {
-    if (n->op == TENSOR_OP_MUL_MAT) return cpu_matmul_scratch_size(n->src[0]->type, n->src[1]->ne[0], n->src[0]->ne[1], n->src[1]->ne[1]);
-    return cpu_op_work_size(n, nth);
-}
-
 /* Output rows of a matmul split into a few tasks per thread (of at least 64
  * rows): on a busy machine a thread the OS has not scheduled yet loses its
  * tasks to the others instead of holding up the node. */
@@ -169,6 +164,13 @@ static int mm_tasks(int64_t n_out, int nth) {
     int64_t t = n_out / 64;
     if (t > 4 * (int64_t)nth) t = 4 * (int64_t)nth;
     return t > nth ? (int)t : nth;
+}
+
+static size_t node_work(const tensor *n, int nth) {
+    if (n->op == TENSOR_OP_MUL_MAT)
+        return cpu_matmul_scratch_size(n->src[0]->type, n->src[1]->ne[0], n->src[0]->ne[1], n->src[1]->ne[1],
+                                       mm_tasks(n->src[0]->ne[1], nth));
+    return cpu_op_work_size(n, nth);
 }
 
 /* One 2-D slice at a time: w's slice is shared by the x slices it broadcasts

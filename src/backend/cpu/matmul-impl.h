@@ -14,6 +14,8 @@ typedef enum {
     MM_PATH_GEMV_Q,     /* Q4_0/Q8_0 weights by int8 activations, few tokens */
     MM_PATH_GEMM,       /* F32/F16/BF16 weights in packed f32 panels, many tokens */
     MM_PATH_GEMM_Q,     /* Q4_0/Q8_0 weights by int8 activations, many tokens */
+    MM_PATH_GEMV_Q4K,   /* Q4_K weights (rows a multiple of 8) by Q8_K activations, few tokens */
+    MM_PATH_GEMM_Q4K,   /* the same, many tokens */
 } mm_path;
 
 /* At and above this many tokens the packed GEMM wins over row-by-row dots. */

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 
 #include "backend/cpu/matmul-impl.h"
+#include "backend/cpu/x86/matmul_q4k.h"
+#include "tensor/quant_impl.h"
 
 /* Output rows per tile of the traits path: a tile's weights stay in L2 while
  * every token passes over them. */
@@ -11,15 +13,17 @@ enum { TRAITS_ROW_TILE = 16 };
 
 /* The quantized paths compute what ggml's CPU backend computes, bit for bit:
  * Q8_0 the way its vec_dot and llamafile kernels order the float sums, Q4_0
- * the way its repacked 8-row kernels do (it repacks only matrices whose row
- * count is a multiple of 8; the others take vec_dot, here the traits path),
- * and every other quantized type through the traits' vec_dot, as ggml's
- * generic mul_mat loop does. */
+ * and Q4_K the way its repacked 8-row kernels do (it repacks only matrices
+ * whose row count is a multiple of 8; the others take vec_dot, here the
+ * traits path), and every other quantized type through the traits' vec_dot,
+ * as ggml's generic mul_mat loop does. */
 static mm_path select_path(tensor_cpu cpu, tensor_type t, int64_t n_tokens, int64_t n_out) {
 #ifdef MM_HAVE_X86
     if (cpu == TENSOR_CPU_AVX2 || cpu == TENSOR_CPU_AVX512) { /* AVX-512 implies AVX2 */
         bool int8_act = t == GGUF_TYPE_Q8_0 || (t == GGUF_TYPE_Q4_0 && n_out % 8 == 0);
         if (int8_act) return n_tokens >= MM_GEMM_MIN_TOKENS ? MM_PATH_GEMM_Q : MM_PATH_GEMV_Q;
+        if (t == GGUF_TYPE_Q4_K && n_out % 8 == 0)
+            return n_tokens >= MM_GEMM_MIN_TOKENS ? MM_PATH_GEMM_Q4K : MM_PATH_GEMV_Q4K;
         switch (t) {
         case GGUF_TYPE_F32:
         case GGUF_TYPE_F16:
@@ -53,8 +57,11 @@ static const tensor_type_traits *traits_of(tensor_cpu cpu, tensor_type t) {
     return tr;
 }
 
+/* Bytes of one Q8_K activation row of the Q4_K paths. */
+static size_t q8k_row_bytes(int64_t n_in) { return mm__align64((size_t)(n_in / QK_K) * sizeof(block_q8_K)); }
+
 size_t cpu_matmul_scratch_size_cpu(tensor_cpu cpu, tensor_type wtype, int64_t n_in, int64_t n_out,
-                                   int64_t n_tokens) {
+                                   int64_t n_tokens, int n_tasks) {
     switch (select_path(cpu, wtype, n_tokens, n_out)) {
     case MM_PATH_TRAITS: return (size_t)n_tokens * traits_act_row_bytes(traits_of(cpu, wtype), n_in);
     case MM_PATH_GEMV_F: return 0;
@@ -62,12 +69,20 @@ size_t cpu_matmul_scratch_size_cpu(tensor_cpu cpu, tensor_type wtype, int64_t n_
     case MM_PATH_GEMM_Q: return (size_t)n_tokens * mm__qa_row_bytes(n_in);
     case MM_PATH_GEMM:
         return (size_t)((n_tokens + MM_MR - 1) / MM_MR) * MM_MR * (size_t)n_in * sizeof(float);
+    case MM_PATH_GEMV_Q4K: return (size_t)n_tokens * q8k_row_bytes(n_in);
+#ifdef MM_HAVE_X86
+    case MM_PATH_GEMM_Q4K: /* then one weight panel per task */
+        return (size_t)n_tokens * q8k_row_bytes(n_in) +
+               (size_t)(n_tasks > 0 ? n_tasks : 1) * mm__align64(mm__gemmq_q4k_scratch(n_in));
+#else
+    default: return 0;
+#endif
     }
     return 0;
 }
 
-size_t cpu_matmul_scratch_size(tensor_type wtype, int64_t n_in, int64_t n_out, int64_t n_tokens) {
-    return cpu_matmul_scratch_size_cpu(tensor_cpu_active(), wtype, n_in, n_out, n_tokens);
+size_t cpu_matmul_scratch_size(tensor_type wtype, int64_t n_in, int64_t n_out, int64_t n_tokens, int n_tasks) {
+    return cpu_matmul_scratch_size_cpu(tensor_cpu_active(), wtype, n_in, n_out, n_tokens, n_tasks);
 }
 
 /* Thread ith's share [*lo, *hi) of n items. */
@@ -103,6 +118,12 @@ static void traits_convert(const cpu_matmul_args *a, const void *ctx, int64_t t,
                    (b1 - b0) * vt->block_size);
 }
 
+static void q8k_convert(const cpu_matmul_args *a, const void *ctx, int64_t t, int64_t b0, int64_t b1) {
+    const tensor_type_traits *vt = ctx;
+    uint8_t *dst = (uint8_t *)a->scratch + (size_t)t * q8k_row_bytes(a->n_in) + (size_t)b0 * sizeof(block_q8_K);
+    vt->from_float_act(a->x + (size_t)t * a->x_row_stride + b0 * QK_K, dst, (b1 - b0) * QK_K);
+}
+
 #ifdef MM_HAVE_X86
 static void qa_convert(const cpu_matmul_args *a, const void *ctx, int64_t t, int64_t b0,
                        int64_t b1) {
@@ -127,6 +148,10 @@ void cpu_matmul_prepare_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, i
 #ifdef MM_HAVE_X86
     case MM_PATH_GEMV_Q:
     case MM_PATH_GEMM_Q: for_my_blocks(a, a->n_in / MM_QA_BLOCK, ith, nth, qa_convert, NULL); return;
+    case MM_PATH_GEMV_Q4K:
+    case MM_PATH_GEMM_Q4K:
+        for_my_blocks(a, a->n_in / QK_K, ith, nth, q8k_convert, tensor_type_get_cpu(GGUF_TYPE_Q8_K, cpu));
+        return;
     case MM_PATH_GEMM: {
         int64_t p0, p1;
         share((a->n_tokens + MM_MR - 1) / MM_MR, ith, nth, &p0, &p1);
@@ -176,6 +201,15 @@ void cpu_matmul_compute_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, i
 #endif
         return;
     }
+    if (path == MM_PATH_GEMM_Q4K) {
+#ifdef MM_HAVE_X86
+        share(a->n_out / 8, ith, nth, &lo, &hi);
+        uint8_t *panel = (uint8_t *)a->scratch + (size_t)a->n_tokens * q8k_row_bytes(a->n_in) +
+                         (size_t)ith * mm__align64(mm__gemmq_q4k_scratch(a->n_in));
+        if (lo < hi) mm__gemmq_q4k_avx2(a, a->scratch, q8k_row_bytes(a->n_in), lo, hi, panel);
+#endif
+        return;
+    }
     share(a->n_out, ith, nth, &lo, &hi);
     if (lo >= hi) return;
     switch (path) {
@@ -183,6 +217,7 @@ void cpu_matmul_compute_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, i
 #ifdef MM_HAVE_X86
     case MM_PATH_GEMV_F: mm__gemv_avx2(a, NULL, 0, lo, hi); return;
     case MM_PATH_GEMV_Q: mm__gemv_avx2(a, a->scratch, mm__qa_row_bytes(a->n_in), lo, hi); return;
+    case MM_PATH_GEMV_Q4K: mm__gemv_q4k_avx2(a, a->scratch, q8k_row_bytes(a->n_in), lo, hi); return;
 #endif
     default: return;
     }

@@ -28,8 +28,9 @@ typedef struct {
     void *scratch;       /* cpu_matmul_scratch_size bytes, 64-byte aligned */
 } cpu_matmul_args;
 
-/* Bytes of scratch a call with these sizes needs (0 allowed). */
-size_t cpu_matmul_scratch_size(tensor_type wtype, int64_t n_in, int64_t n_out, int64_t n_tokens);
+/* Bytes of scratch a call with these sizes needs (0 allowed) when compute is
+ * split into at most n_tasks parts (its nth). */
+size_t cpu_matmul_scratch_size(tensor_type wtype, int64_t n_in, int64_t n_out, int64_t n_tokens, int n_tasks);
 
 /* Pass 1 and pass 2; each is called by every thread ith of nth. */
 void cpu_matmul_prepare(const cpu_matmul_args *a, int ith, int nth);
@@ -39,7 +40,7 @@ void cpu_matmul_compute(const cpu_matmul_args *a, int ith, int nth);
  * and benchmarks can run the SIMD and the portable path in one process. A set
  * this CPU lacks (tensor_type_get_cpu returns NULL) must not be passed. */
 size_t cpu_matmul_scratch_size_cpu(tensor_cpu cpu, tensor_type wtype, int64_t n_in, int64_t n_out,
-                                   int64_t n_tokens);
+                                   int64_t n_tokens, int n_tasks);
 void cpu_matmul_prepare_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, int nth);
 void cpu_matmul_compute_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, int nth);
 
