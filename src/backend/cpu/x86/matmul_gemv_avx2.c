@@ -121,6 +121,21 @@ typedef struct {
     const int32_t *xs;
 } qa_row;
 
+/* The next pass's rows, [pf, pf + nb * step), are prefetched in nb equal
+ * steps, one per block, so their memory arrives while this pass computes:
+ * rows of a few hundred bytes give the hardware prefetcher too little of
+ * each stream to lock on. pf is NULL when nothing follows. */
+typedef struct {
+    const char *pf;
+    size_t step;
+} prefetch_plan;
+
+static inline void prefetch_step(prefetch_plan pp, int64_t b) {
+    if (!pp.pf) return;
+    const char *p = pp.pf + (size_t)b * pp.step;
+    for (size_t off = 0; off < pp.step; off += 64) _mm_prefetch(p + off, _MM_HINT_T0);
+}
+
 static inline __m256i dot_u8_s8(__m256i u, __m256i s) {
     return _mm256_madd_epi16(_mm256_maddubs_epi16(u, s), _mm256_set1_epi16(1));
 }
@@ -178,10 +193,8 @@ enum { SC_CHUNK = 128 };
 
 /* Per chunk, a first loop turns each row's f16 scales into dw * dx (8 blocks
  * per conversion); the dot loop then needs one broadcast load and one FMA per
- * row and block. pf are the rows of the next pass, prefetched at the
- * same offset so their memory arrives while this pass computes. */
-static void dot_rows_q8_0(int64_t n, const void *const *w, const void *const *pf, const qa_row *x,
-                          float *out) {
+ * row and block. */
+static void dot_rows_q8_0(int64_t n, const void *const *w, prefetch_plan pp, const qa_row *x, float *out) {
     _Alignas(32) float sc[SC_CHUNK][FR];
     __m256 acc[FR];
     for (int r = 0; r < FR; r++) acc[r] = _mm256_setzero_ps();
@@ -197,15 +210,10 @@ static void dot_rows_q8_0(int64_t n, const void *const *w, const void *const *pf
         }
         const block_q8_0 *w0 = (const block_q8_0 *)w[0] + c0, *w1 = (const block_q8_0 *)w[1] + c0;
         const block_q8_0 *w2 = (const block_q8_0 *)w[2] + c0, *w3 = (const block_q8_0 *)w[3] + c0;
-        const char *f0 = (const char *)((const block_q8_0 *)pf[0] + c0);
-        const char *f1 = (const char *)((const block_q8_0 *)pf[1] + c0);
-        const char *f2 = (const char *)((const block_q8_0 *)pf[2] + c0);
-        const char *f3 = (const char *)((const block_q8_0 *)pf[3] + c0);
         for (int b = 0; b < cn; b++) {
             __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + (c0 + b) * QK8_0));
-#define ROW(r)                                                                                     \
-    _mm_prefetch(f##r + b * (int)sizeof(block_q8_0), _MM_HINT_T0);                                \
-    __m256i p##r = dot_s8_s8(_mm256_loadu_si256((const __m256i *)w##r[b].qs), xv);
+            prefetch_step(pp, c0 + b);
+#define ROW(r) __m256i p##r = dot_s8_s8(_mm256_loadu_si256((const __m256i *)w##r[b].qs), xv);
             ROW(0)
             ROW(1)
             ROW(2)
@@ -235,22 +243,17 @@ static inline __m256i reduce8x8(const __m256i *s) {
  * 8 rows' integer sums come out of one transposing reduction, and lane r of
  * every vector after it belongs to row r. Q4_0 stores q + 8 as an unsigned
  * nibble, so the sum is (q + 8) x from maddubs minus the activation's 8 sum x. */
-static void dot_rows8_q4_0(int64_t nb, const void *const *w, const void *const *pf, const qa_row *x,
-                           float *out) {
+static void dot_rows8_q4_0(int64_t nb, const void *const *w, prefetch_plan pp, const qa_row *x, float *out) {
     const __m256i lo4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
     const __m256i shift = _mm256_setr_epi64x(0, 0, 4, 4);
     const block_q4_0 *wr[Q4R];
-    const char *fr[Q4R];
-    for (int r = 0; r < Q4R; r++) {
-        wr[r] = w[r];
-        fr[r] = pf[r];
-    }
+    for (int r = 0; r < Q4R; r++) wr[r] = w[r];
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + b * QK4_0)), s[Q4R];
         __m128i h = _mm_cvtsi32_si128(wr[0][b].d);
+        prefetch_step(pp, b);
         for (int r = 0; r < Q4R; r++) {
-            _mm_prefetch(fr[r] + b * (int64_t)sizeof(block_q4_0), _MM_HINT_T0);
             __m256i q = _mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)wr[r][b].qs));
             q = _mm256_and_si256(_mm256_srlv_epi64(q, shift), lo4);
             s[r] = _mm256_madd_epi16(_mm256_maddubs_epi16(q, xv), ones);
@@ -277,12 +280,16 @@ void mm__gemv_avx2(const cpu_matmul_args *a, const void *act, size_t act_row_byt
     int rows = a->wtype == GGUF_TYPE_Q4_0 ? Q4R : FR;
     for (int64_t o = o0; o < o1; o += rows) {
         /* A short last pass repeats its last row rather than reading past it. */
-        const void *wr[MAX_ROWS], *pf[MAX_ROWS];
-        for (int r = 0; r < rows; r++) {
-            wr[r] = w + (size_t)(o + r < o1 ? o + r : o1 - 1) * a->w_row_bytes;
-            pf[r] = w + (size_t)(o + rows + r < o1 ? o + rows + r : o1 - 1) * a->w_row_bytes;
-        }
+        const void *wr[MAX_ROWS];
+        for (int r = 0; r < rows; r++) wr[r] = w + (size_t)(o + r < o1 ? o + r : o1 - 1) * a->w_row_bytes;
         int nr = (int)(o1 - o < rows ? o1 - o : rows);
+        /* Rows are contiguous; only the first token's pass reads them from memory. */
+        int64_t next = o1 - (o + rows) < rows ? o1 - (o + rows) : rows, nb = a->n_in / MM_QA_BLOCK;
+        prefetch_plan pp = {0};
+        if (next > 0 && nb > 0) {
+            pp.pf = (const char *)w + (size_t)(o + rows) * a->w_row_bytes;
+            pp.step = ((size_t)next * a->w_row_bytes + (size_t)nb - 1) / (size_t)nb;
+        }
         for (int64_t t = 0; t < a->n_tokens; t++) {
             _Alignas(32) float out[MAX_ROWS];
             const float *xt = a->x + (size_t)t * a->x_row_stride;
@@ -297,8 +304,8 @@ void mm__gemv_avx2(const cpu_matmul_args *a, const void *act, size_t act_row_byt
             case GGUF_TYPE_F32: dot_rows_f32(a->n_in, wr, xt, out); break;
             case GGUF_TYPE_F16: dot_rows_f16(a->n_in, wr, xt, out); break;
             case GGUF_TYPE_BF16: dot_rows_bf16(a->n_in, wr, xt, out); break;
-            case GGUF_TYPE_Q8_0: dot_rows_q8_0(a->n_in, wr, pf, &q, out); break;
-            case GGUF_TYPE_Q4_0: dot_rows8_q4_0(a->n_in / QK4_0, wr, pf, &q, out); break;
+            case GGUF_TYPE_Q8_0: dot_rows_q8_0(a->n_in, wr, t == 0 ? pp : (prefetch_plan){0}, &q, out); break;
+            case GGUF_TYPE_Q4_0: dot_rows8_q4_0(nb, wr, t == 0 ? pp : (prefetch_plan){0}, &q, out); break;
             default: return;
             }
             float *yt = a->y + (size_t)t * a->y_row_stride + o;
