@@ -1,5 +1,5 @@
 /* Q4_K kernels (x86/matmul_q4k_avx2.c) in one run against their baselines:
- *  - decode GEMV (1 token) on Q4_K shapes of qwen2.5-0.5b, gemma-3-270m and
+ *  - decode GEMV (--gemv-tokens, default 1) on Q4_K shapes of qwen2.5-0.5b, gemma-3-270m and
  *    qwen2.5-1.5b, weights rotating over 512 MiB (from memory, as in decode),
  *    in GB/s next to a plain read loop over the same memory; with --hot one
  *    copy is reused (cache-resident: the kernel's compute speed) and the
@@ -7,7 +7,7 @@
  *  - prompt GEMM (--tokens, default 128) against dequantizing the weights
  *    to f32 and OpenBLAS sgemm, both on --threads threads.
  *
- *   bench_q4k [--threads N] [--reps N] [--hot] [--tokens N] */
+ *   bench_q4k [--threads N] [--reps N] [--hot] [--tokens N] [--gemv-tokens N] */
 #include <cblas.h>
 #include <immintrin.h>
 #include <stdbool.h>
@@ -63,9 +63,11 @@ static void gemv_part(void *ctx, int ith, int nth) {
         mm__gemv_q4k_avx2(&j->a, j->act, j->act_row, o0, o1);
         return;
     }
-    for (int64_t o = o0; o < o1; o++)
-        tensor__vec_dot_q4_K_avx2(j->a.n_in, &j->a.y[o], (const char *)j->a.w + (size_t)o * j->a.w_row_bytes,
-                                  j->act);
+    for (int64_t t = 0; t < j->a.n_tokens; t++)
+        for (int64_t o = o0; o < o1; o++)
+            tensor__vec_dot_q4_K_avx2(j->a.n_in, &j->a.y[(size_t)t * j->a.y_row_stride + o],
+                                      (const char *)j->a.w + (size_t)o * j->a.w_row_bytes,
+                                      (const char *)j->act + (size_t)t * j->act_row);
 }
 
 static void gemm_part(void *ctx, int ith, int nth) {
@@ -101,19 +103,20 @@ static const struct {
 };
 
 int main(int argc, char **argv) {
-    int threads = 2, reps = 3, tokens = 128;
+    int threads = 2, reps = 3, tokens = 128, gemv_tokens = 1;
     bool hot = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--threads") && i + 1 < argc) threads = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--reps") && i + 1 < argc) reps = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--tokens") && i + 1 < argc) tokens = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--gemv-tokens") && i + 1 < argc) gemv_tokens = atoi(argv[++i]);
         else if (!strcmp(argv[i], "--hot")) hot = true;
         else {
-            fprintf(stderr, "usage: bench_q4k [--threads N] [--reps N] [--hot] [--tokens N]\n");
+            fprintf(stderr, "usage: bench_q4k [--threads N] [--reps N] [--hot] [--tokens N] [--gemv-tokens N]\n");
             return strcmp(argv[i], "--help") == 0 ? 0 : 2;
         }
     }
-    if (threads < 1 || reps < 1 || tokens < 1) return 2;
+    if (threads < 1 || reps < 1 || tokens < 1 || gemv_tokens < 1 || gemv_tokens > tokens) return 2;
     if (!tensor_type_get_cpu(GGUF_TYPE_F32, TENSOR_CPU_AVX2)) {
         printf("no AVX2 on this CPU\n");
         return 0;
@@ -146,22 +149,24 @@ int main(int argc, char **argv) {
         if (g > read_gbs) read_gbs = g;
     }
     printf("threads %d%s: read loop %.2f GB/s (best of 5)\n", threads, hot ? ", hot weights" : "", read_gbs);
-    printf("GEMV, 1 token%s\n", hot ? " (vs traits vec_dot per row)" : "");
+    printf("GEMV, %d token(s)%s\n", gemv_tokens, hot ? " (vs traits vec_dot per row and token)" : "");
     for (size_t k = 0; k < sizeof shapes / sizeof shapes[0]; k++) {
         int64_t n_in = shapes[k].n_in, n_out = shapes[k].n_out;
         size_t row = (size_t)(n_in / QK_K) * sizeof(block_q4_K), bytes = row * (size_t)n_out;
         size_t copies = COLD_BYTES / bytes;
         if (copies > 512) copies = 512;
-        tensor__from_float_q8_K_avx2(x, act, n_in);
+        size_t act_row = (size_t)(n_in / QK_K) * sizeof(block_q8_K);
+        for (int t = 0; t < gemv_tokens; t++)
+            tensor__from_float_q8_K_avx2(x + (size_t)t * n_in, (char *)act + t * act_row, n_in);
         double best[2] = {1e30, 1e30};
         for (int v = 0; v < (hot ? 2 : 1); v++)
             for (int r = 0; r < reps; r++) {
                 double t0 = now_s();
                 for (size_t c = 0; c < copies; c++) {
                     job j = {.a = {.wtype = GGUF_TYPE_Q4_K, .w = mem + (hot ? 0 : c) * bytes, .w_row_bytes = row,
-                                   .n_in = n_in, .n_out = n_out, .n_tokens = 1, .y = y,
+                                   .n_in = n_in, .n_out = n_out, .n_tokens = gemv_tokens, .y = y,
                                    .y_row_stride = (size_t)n_out},
-                             .act = act, .act_row = (size_t)(n_in / QK_K) * sizeof(block_q8_K), .vec_dot = v == 1};
+                             .act = act, .act_row = act_row, .vec_dot = v == 1};
                     sv_pool_run(pool, gemv_part, &j);
                 }
                 double t = (now_s() - t0) / (double)copies;
