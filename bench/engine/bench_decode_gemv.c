@@ -1,4 +1,5 @@
-/* GEMV speed on the matrix shapes of a qwen2.5-0.5b decode step, run the way
+/* GEMV speed on the matrix shapes of a qwen2.5-0.5b decode step (and the Q4_K
+ * down projections of qwen2.5-0.5b and gemma-3-270m), run the way
  * the CPU backend runs a decode matmul (activations converted by the caller,
  * output rows as sv_pool_run_tasks tasks), against a plain read loop over
  * the same memory in the same run. Weights rotate over 512 MiB so they come
@@ -95,6 +96,8 @@ int main(int argc, char **argv) {
         {"gate, up", GGUF_TYPE_Q4_0, 896, 4864},    {"down", GGUF_TYPE_Q4_0, 4864, 896},
         {"output", GGUF_TYPE_Q8_0, 896, 151936},    {"gate, up", GGUF_TYPE_Q8_0, 896, 4864},
         {"down", GGUF_TYPE_Q8_0, 4864, 896},
+        /* the Q4_K-capable rows (multiples of 256) of qwen2.5-0.5b and gemma-3-270m */
+        {"down", GGUF_TYPE_Q4_K, 4864, 896},        {"g3 down", GGUF_TYPE_Q4_K, 2048, 640},
     };
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
         size_t row = tensor_row_bytes(shapes[s].type, shapes[s].n_in), bytes = row * (size_t)shapes[s].n_out;
