@@ -50,6 +50,26 @@ static ALWAYS_INLINE __m256i scales_mins(const uint8_t *s) {
     return _mm256_cvtepu8_epi16(_mm_unpacklo_epi32(low, _mm_or_si128(nib, top)));
 }
 
+/* The scale/min bytes of two blocks, one per 128-bit lane, each as
+ * [sc0..sc7, mn0..mn7] (the 12-byte packing of scales_mins, done for both
+ * rows at once). */
+static ALWAYS_INLINE __m256i scale_bytes2(const uint8_t *s0, const uint8_t *s1) {
+    __m256i v = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)s0)),
+                                        _mm_loadu_si128((const __m128i *)s1), 1);
+    __m256i low = _mm256_and_si256(v, _mm256_set1_epi8(0x3f));
+    __m256i w2 = _mm256_shuffle_epi32(v, 0xaa);
+    __m256i nib = _mm256_and_si256(_mm256_srlv_epi32(w2, _mm256_setr_epi32(0, 4, 0, 4, 0, 4, 0, 4)),
+                                   _mm256_set1_epi8(0x0f));
+    __m256i top = _mm256_and_si256(_mm256_srli_epi32(v, 2), _mm256_set1_epi8(0x30));
+    return _mm256_unpacklo_epi32(low, _mm256_or_si256(nib, top));
+}
+
+/* int16 lanes = byte j of each 128-bit lane of v (pshufb writes 0 for an
+ * index with the top bit set). */
+static ALWAYS_INLINE __m256i bcast_byte16(__m256i v, int j) {
+    return _mm256_shuffle_epi8(v, _mm256_set1_epi16((short)(0x8000 | j)));
+}
+
 /* P_j = bsums[2j] + bsums[2j+1] as int16 lanes j, in both halves. */
 static ALWAYS_INLINE __m256i bsum_pairs(const block_q8_K *x) {
     __m128i p = _mm_hadd_epi16(_mm_loadu_si128((const __m128i *)x->bsums),
@@ -115,16 +135,23 @@ static ALWAYS_INLINE void gemv_pass(int T, bool split, const uint8_t *const *wr,
         if (pp.pf)
             for (size_t off = 0; off < pp.pf_step; off += 64) _mm_prefetch(pp.pf + (size_t)b * pp.pf_step + off, _MM_HINT_T0);
         /* split: s[t][k][r]; otherwise s[t][0][r] sums the four k */
-        __m256i s[MAX_T][4][ROWS], sm[ROWS];
+        /* mn[i]: int16 mins of rows 2i (low half) and 2i + 1 (high half) */
+        __m256i s[MAX_T][4][ROWS], mn[ROWS / 2], sb8 = _mm256_setzero_si256();
         for (int r = 0; r < ROWS; r++) {
             const block_q4_K *blk = (const block_q4_K *)wr[r] + b;
-            sm[r] = scales_mins(blk->scales);
-            __m256i s8 = _mm256_permute2x128_si256(sm[r], sm[r], 0x00);
+            if (r % 2 == 0) {
+                __m256i pair = scale_bytes2(blk->scales, ((const block_q4_K *)wr[r + 1] + b)->scales);
+                mn[r / 2] = _mm256_shuffle_epi8(pair, _mm256_setr_epi8(8, -1, 9, -1, 10, -1, 11, -1, 12, -1, 13, -1, 14,
+                                                                       -1, 15, -1, 8, -1, 9, -1, 10, -1, 11, -1, 12,
+                                                                       -1, 13, -1, 14, -1, 15, -1));
+                sb8 = pair;
+            }
+            /* this row's scale bytes in both halves */
+            __m256i s8 = r % 2 ? _mm256_permute2x128_si256(sb8, sb8, 0x11) : _mm256_permute2x128_si256(sb8, sb8, 0x00);
             for (int k = 0; k < 4; k++) {
                 __m256i q = _mm256_loadu_si256((const __m256i *)(blk->qs + 32 * k));
                 __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
-                __m256i sl = _mm256_shuffle_epi8(s8, _mm256_set1_epi16((short)(((4 * k + 1) << 8) | (4 * k))));
-                __m256i sh = _mm256_shuffle_epi8(s8, _mm256_set1_epi16((short)(((4 * k + 3) << 8) | (4 * k + 2))));
+                __m256i sl = bcast_byte16(s8, 2 * k), sh = bcast_byte16(s8, 2 * k + 1);
                 for (int t = 0; t < T; t++) {
                     const int8_t *xq = x[t][b].qs + 64 * k;
                     __m256i pl = _mm256_maddubs_epi16(lo, _mm256_loadu_si256((const __m256i *)xq));
@@ -142,8 +169,7 @@ static ALWAYS_INLINE void gemv_pass(int T, bool split, const uint8_t *const *wr,
             __m256 sd = _mm256_mul_ps(d, dy), smin = _mm256_mul_ps(dmin, dy);
             /* v[i] lane k (< 4) = row 2i's sub-block pair k min term, lane 4 + k row 2i + 1's */
             __m256i pairs = bsum_pairs(&x[t][b]), v[4];
-            for (int i = 0; i < 4; i++)
-                v[i] = _mm256_madd_epi16(_mm256_permute2x128_si256(sm[2 * i], sm[2 * i + 1], 0x31), pairs);
+            for (int i = 0; i < 4; i++) v[i] = _mm256_madd_epi16(mn[i], pairs);
             if (split) {
                 __m256i u0 = _mm256_unpacklo_epi32(v[0], v[1]), u1 = _mm256_unpackhi_epi32(v[0], v[1]);
                 __m256i u2 = _mm256_unpacklo_epi32(v[2], v[3]), u3 = _mm256_unpackhi_epi32(v[2], v[3]);
