@@ -123,9 +123,15 @@ typedef struct {
     uint32_t n_seq_max; /* sequences sharing the cache, 1..SOVA_MAX_SEQ */
     int32_t n_threads;  /* <= 0: all cores */
     sova_kv_type type_k, type_v;
+    /* Every CPU matmul in the float order of llama.cpp's CPU backend (AVX2),
+     * so the logits equal llama.cpp's to the bit where the rest of the graph
+     * does; costs ~1/3 of Q8_0 prompt speed. Off: Q8_0 prompts use a faster
+     * kernel with the same int8 products (decode is in that order anyway). */
+    bool ggml_order;
 } sova_ctx_params;
 
-/* n_ctx 4096, n_batch 2048, n_ubatch 512, n_seq_max 1, all cores, F16 cache. */
+/* n_ctx 4096, n_batch 2048, n_ubatch 512, n_seq_max 1, all cores, F16 cache,
+ * ggml_order off. */
 sova_ctx_params sova_ctx_default_params(void);
 
 /* Creates a context: allocates the KV cache and the compute buffers (sized

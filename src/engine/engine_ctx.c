@@ -129,6 +129,7 @@ sova_status sova_ctx_new(sova_model *sm, const sova_ctx_params *params, sova_ctx
     c->max_tensors = 96 * hp->n_layer + 256;
     sv_arena_init(&c->garena, (size_t)c->max_tensors * (sizeof(tensor) + 64) * 2 + (1u << 16));
     sv_status st = backend_cpu_new(p.n_threads, &c->cpu);
+    if (st == SV_OK) backend_cpu_set_ggml_order(c->cpu, p.ggml_order);
     if (st == SV_OK) st = backend_sched_new(&c->cpu, 1, &c->sched);
     if (st == SV_OK)
         st = model_kv_new(m, p.n_ctx, (tensor_type)p.type_k, (tensor_type)p.type_v, backend_get_buffer_type(c->cpu),

@@ -103,7 +103,7 @@ static void check_shape(sv_pool *pool, tensor_type t, int64_t n_in, int64_t n_ou
     void *scratch = ss ? aligned_alloc(64, (ss + 63) & ~(size_t)63) : NULL;
     cpu_matmul_args a = {.wtype = t, .w = w, .w_row_bytes = rb, .n_in = n_in, .n_out = n_out, .n_tokens = m,
                          .x = x, .x_row_stride = (size_t)n_in, .y = y, .y_row_stride = (size_t)n_out,
-                         .scratch = scratch};
+                         .scratch = scratch, .ggml_order = true};
     job j0 = {&a, 0}, j1 = {&a, 1};
     sv_pool_run(pool, run_pass, &j0);
     sv_pool_run(pool, run_pass, &j1);

@@ -27,6 +27,10 @@ int backend_cpu_n_threads(const backend *b);
  * every node to the pool (tests use that to exercise the threaded splits). */
 void backend_cpu_set_inline_limit(backend *b, int64_t n_elements);
 
+/* Q8_0 prompt batches in ggml's float order (cpu_matmul_args.ggml_order):
+ * llama.cpp's results to the bit, slower. Off by default. */
+void backend_cpu_set_ggml_order(backend *b, bool on);
+
 /* Wraps caller-owned host memory (e.g. a mapped GGUF file) as a buffer of the
  * host type without copying; freeing the buffer leaves the memory alone. */
 sv_status backend_cpu_buffer_from_ptr(void *ptr, size_t size, backend_buffer **out);

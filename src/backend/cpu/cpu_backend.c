@@ -108,6 +108,7 @@ typedef struct {
     void *work;
     size_t work_size;
     int64_t inline_limit; /* see backend_cpu_set_inline_limit */
+    bool ggml_order;      /* see backend_cpu_set_ggml_order */
 } cpu_ctx;
 
 static const char *cpu_name(backend *b) {
@@ -193,6 +194,7 @@ static void mul_mat(cpu_ctx *c, job *j) {
                 .y = (float *)((char *)d->data + i2 * d->nb[2] + i3 * d->nb[3]),
                 .y_row_stride = d->nb[1] / sizeof(float),
                 .scratch = c->work,
+                .ggml_order = c->ggml_order,
             };
             if (x->ne[0] * x->ne[1] <= c->inline_limit) run_mm_prepare(j, 0, 1);
             else sv_pool_run_tasks(c->pool, run_mm_prepare, j, sv_pool_size(c->pool));
@@ -348,6 +350,8 @@ bool backend_is_cpu(const backend *b) {
 void backend_cpu_set_inline_limit(backend *b, int64_t n_elements) {
     ((cpu_ctx *)b->ctx)->inline_limit = n_elements;
 }
+
+void backend_cpu_set_ggml_order(backend *b, bool on) { ((cpu_ctx *)b->ctx)->ggml_order = on; }
 
 int backend_cpu_n_threads(const backend *b) {
     return sv_pool_size(((const cpu_ctx *)b->ctx)->pool);

@@ -13,7 +13,8 @@ typedef enum {
     MM_PATH_GEMV_F,     /* F32/F16/BF16 weights by f32 activations, few tokens */
     MM_PATH_GEMV_Q,     /* Q4_0/Q8_0 weights by int8 activations, few tokens */
     MM_PATH_GEMM,       /* F32/F16/BF16 weights in packed f32 panels, many tokens */
-    MM_PATH_GEMM_Q,     /* Q4_0/Q8_0 weights by int8 activations, many tokens */
+    MM_PATH_GEMM_Q,     /* Q4_0/Q8_0 weights by int8 activations, many tokens, ggml's order */
+    MM_PATH_GEMM_Q8P,   /* Q8_0 weights by int8 activations, many tokens, panel kernel */
     MM_PATH_GEMV_Q4K,   /* Q4_K weights (rows a multiple of 8) by Q8_K activations, few tokens */
     MM_PATH_GEMM_Q4K,   /* the same, many tokens */
 } mm_path;
@@ -69,6 +70,10 @@ void mm__pack_weights_avx2(const cpu_matmul_args *a, int64_t o, int64_t k0, int6
 /* Output panels [p0, p1) (MM_QR rows each) of the integer GEMM; act is the
  * prepared int8 rows as for the GEMV. */
 void mm__gemmq_avx2(const cpu_matmul_args *a, const void *act, size_t act_row_bytes, int64_t p0, int64_t p1);
+/* The faster Q8_0 GEMM (MM_PATH_GEMM_Q8P): ggml's int8 products, the float
+ * sums per block and 8 rows as for Q4_0 rather than in vec_dot's lanes. */
+void mm__gemmq_q8_panel_avx2(const cpu_matmul_args *a, const void *act, size_t act_row_bytes, int64_t p0,
+                             int64_t p1);
 /* One row chunk: dst[0..n) = W[row][k0 .. k0 + n); n and k0 multiples of the
  * block size. Exposed for the tests. */
 void mm__dequant_row_avx2(tensor_type t, const void *row, int64_t k0, int64_t n, float *dst);

@@ -17,11 +17,13 @@ enum { TRAITS_ROW_TILE = 16 };
  * whose row count is a multiple of 8; the others take vec_dot, here the
  * traits path), and every other quantized type through the traits' vec_dot,
  * as ggml's generic mul_mat loop does. */
-static mm_path select_path(tensor_cpu cpu, tensor_type t, int64_t n_tokens, int64_t n_out) {
+static mm_path select_path(tensor_cpu cpu, tensor_type t, int64_t n_tokens, int64_t n_out, bool ggml_order) {
 #ifdef MM_HAVE_X86
     if (cpu == TENSOR_CPU_AVX2 || cpu == TENSOR_CPU_AVX512) { /* AVX-512 implies AVX2 */
         bool int8_act = t == GGUF_TYPE_Q8_0 || (t == GGUF_TYPE_Q4_0 && n_out % 8 == 0);
-        if (int8_act) return n_tokens >= MM_GEMM_MIN_TOKENS ? MM_PATH_GEMM_Q : MM_PATH_GEMV_Q;
+        if (int8_act && n_tokens >= MM_GEMM_MIN_TOKENS)
+            return t == GGUF_TYPE_Q8_0 && !ggml_order ? MM_PATH_GEMM_Q8P : MM_PATH_GEMM_Q;
+        if (int8_act) return MM_PATH_GEMV_Q;
         if (t == GGUF_TYPE_Q4_K && n_out % 8 == 0)
             return n_tokens >= MM_GEMM_MIN_TOKENS ? MM_PATH_GEMM_Q4K : MM_PATH_GEMV_Q4K;
         switch (t) {
@@ -36,6 +38,7 @@ static mm_path select_path(tensor_cpu cpu, tensor_type t, int64_t n_tokens, int6
     (void)t;
     (void)n_tokens;
     (void)n_out;
+    (void)ggml_order;
 #endif
     return MM_PATH_TRAITS;
 }
@@ -62,11 +65,13 @@ static size_t q8k_row_bytes(int64_t n_in) { return mm__align64((size_t)(n_in / Q
 
 size_t cpu_matmul_scratch_size_cpu(tensor_cpu cpu, tensor_type wtype, int64_t n_in, int64_t n_out,
                                    int64_t n_tokens, int n_tasks) {
-    switch (select_path(cpu, wtype, n_tokens, n_out)) {
+    /* Both Q8_0 prompt kernels need the same scratch. */
+    switch (select_path(cpu, wtype, n_tokens, n_out, true)) {
     case MM_PATH_TRAITS: return (size_t)n_tokens * traits_act_row_bytes(traits_of(cpu, wtype), n_in);
     case MM_PATH_GEMV_F: return 0;
     case MM_PATH_GEMV_Q:
-    case MM_PATH_GEMM_Q: return (size_t)n_tokens * mm__qa_row_bytes(n_in);
+    case MM_PATH_GEMM_Q:
+    case MM_PATH_GEMM_Q8P: return (size_t)n_tokens * mm__qa_row_bytes(n_in);
     case MM_PATH_GEMM:
         return (size_t)((n_tokens + MM_MR - 1) / MM_MR) * MM_MR * (size_t)n_in * sizeof(float);
     case MM_PATH_GEMV_Q4K: return (size_t)n_tokens * q8k_row_bytes(n_in);
@@ -135,7 +140,7 @@ static void qa_convert(const cpu_matmul_args *a, const void *ctx, int64_t t, int
 #endif
 
 void cpu_matmul_prepare_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, int nth) {
-    switch (select_path(cpu, a->wtype, a->n_tokens, a->n_out)) {
+    switch (select_path(cpu, a->wtype, a->n_tokens, a->n_out, a->ggml_order)) {
     case MM_PATH_TRAITS: {
         const tensor_type_traits *tr = traits_of(cpu, a->wtype);
         if (tr->vec_dot_type == GGUF_TYPE_F32) return;
@@ -147,7 +152,8 @@ void cpu_matmul_prepare_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, i
     case MM_PATH_GEMV_F: return;
 #ifdef MM_HAVE_X86
     case MM_PATH_GEMV_Q:
-    case MM_PATH_GEMM_Q: for_my_blocks(a, a->n_in / MM_QA_BLOCK, ith, nth, qa_convert, NULL); return;
+    case MM_PATH_GEMM_Q:
+    case MM_PATH_GEMM_Q8P: for_my_blocks(a, a->n_in / MM_QA_BLOCK, ith, nth, qa_convert, NULL); return;
     case MM_PATH_GEMV_Q4K:
     case MM_PATH_GEMM_Q4K:
         for_my_blocks(a, a->n_in / QK_K, ith, nth, q8k_convert, tensor_type_get_cpu(GGUF_TYPE_Q8_K, cpu));
@@ -185,7 +191,7 @@ static void traits_compute(tensor_cpu cpu, const cpu_matmul_args *a, int64_t o0,
 }
 
 void cpu_matmul_compute_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, int nth) {
-    mm_path path = select_path(cpu, a->wtype, a->n_tokens, a->n_out);
+    mm_path path = select_path(cpu, a->wtype, a->n_tokens, a->n_out, a->ggml_order);
     int64_t lo, hi;
     if (path == MM_PATH_GEMM) {
 #ifdef MM_HAVE_X86
@@ -194,10 +200,11 @@ void cpu_matmul_compute_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, i
 #endif
         return;
     }
-    if (path == MM_PATH_GEMM_Q) {
+    if (path == MM_PATH_GEMM_Q || path == MM_PATH_GEMM_Q8P) {
 #ifdef MM_HAVE_X86
         share((a->n_out + MM_QR - 1) / MM_QR, ith, nth, &lo, &hi);
-        if (lo < hi) mm__gemmq_avx2(a, a->scratch, mm__qa_row_bytes(a->n_in), lo, hi);
+        if (lo < hi && path == MM_PATH_GEMM_Q) mm__gemmq_avx2(a, a->scratch, mm__qa_row_bytes(a->n_in), lo, hi);
+        else if (lo < hi) mm__gemmq_q8_panel_avx2(a, a->scratch, mm__qa_row_bytes(a->n_in), lo, hi);
 #endif
         return;
     }

@@ -9,6 +9,7 @@
 #ifndef CPU_MATMUL_H
 #define CPU_MATMUL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,6 +27,11 @@ typedef struct {
     float *y;            /* [n_tokens][n_out] */
     size_t y_row_stride; /* in floats */
     void *scratch;       /* cpu_matmul_scratch_size bytes, 64-byte aligned */
+    /* Q8_0 prompt batches in the float order of ggml's CPU kernels, giving
+     * llama.cpp's results to the bit, instead of the faster panel kernel
+     * (same int8 products, the float sums in another order). Every other
+     * path follows ggml's order anyway. */
+    bool ggml_order;
 } cpu_matmul_args;
 
 /* Bytes of scratch a call with these sizes needs (0 allowed) when compute is
