@@ -145,7 +145,7 @@ uint32_t sova_ctx_n_batch(const sova_ctx *c);
 typedef struct {
     uint64_t weights; /* model weights (mapped or in memory) */
     uint64_t kv;      /* KV cache */
-    uint64_t compute; /* compute buffers */
+    uint64_t compute; /* compute buffers and the CPU ops' scratch */
     uint64_t logits;  /* host logits storage */
 } sova_memory;
 void sova_ctx_memory(const sova_ctx *c, sova_memory *out);

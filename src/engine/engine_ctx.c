@@ -156,10 +156,12 @@ sova_status sova_ctx_new(sova_model *sm, const sova_ctx_params *params, sova_ctx
         int32_t n_out = (int32_t)(p.n_seq_max < p.n_ubatch ? p.n_seq_max : p.n_ubatch);
         st = build(c, (int32_t)p.n_ubatch, (int32_t)p.n_ctx, n_out, false, &g, &u, &logits);
         if (st == SV_OK) st = backend_sched_reserve(c->sched, g);
+        if (st == SV_OK) st = backend_cpu_reserve(c->cpu, g->nodes, g->n_nodes);
     }
     if (st == SV_OK) {
         st = build(c, (int32_t)p.n_ctx, 0, 0, true, &g, &u, &logits);
         if (st == SV_OK) st = backend_sched_reserve(c->sched, g);
+        if (st == SV_OK) st = backend_cpu_reserve(c->cpu, g->nodes, g->n_nodes);
     }
     if (st != SV_OK) {
         sova_ctx_free(c);
@@ -193,7 +195,7 @@ uint32_t sova_ctx_n_batch(const sova_ctx *c) { return c->p.n_batch; }
 void sova_ctx_memory(const sova_ctx *c, sova_memory *out) {
     out->weights = c->model->m->weight_bytes;
     out->kv = model_kv_bytes(c->kv);
-    out->compute = backend_sched_buffer_size(c->sched, 0);
+    out->compute = backend_sched_buffer_size(c->sched, 0) + backend_cpu_work_size(c->cpu);
     out->logits = (uint64_t)c->logits_rows * (uint64_t)c->model->m->hp.n_vocab * sizeof(float);
 }
 

@@ -27,6 +27,13 @@ int backend_cpu_n_threads(const backend *b);
  * every node to the pool (tests use that to exercise the threaded splits). */
 void backend_cpu_set_inline_limit(backend *b, int64_t n_elements);
 
+/* Sizes the scratch memory the ops of these nodes need (matmul activation
+ * rows and panels, attention rows), so that computing graphs no larger
+ * allocates nothing. */
+sv_status backend_cpu_reserve(backend *b, tensor *const *nodes, int n_nodes);
+/* Bytes of that scratch now held. */
+size_t backend_cpu_work_size(const backend *b);
+
 /* Q8_0 prompt batches in ggml's float order (cpu_matmul_args.ggml_order):
  * llama.cpp's results to the bit, slower. Off by default. */
 void backend_cpu_set_ggml_order(backend *b, bool on);

@@ -228,7 +228,7 @@ static bool run_inline(const tensor *n, int64_t limit) {
     }
 }
 
-static sv_status cpu_compute(backend *b, tensor *const *nodes, int n_nodes) {
+sv_status backend_cpu_reserve(backend *b, tensor *const *nodes, int n_nodes) {
     cpu_ctx *c = b->ctx;
     int nth = sv_pool_size(c->pool);
     size_t need = 0;
@@ -245,6 +245,16 @@ static sv_status cpu_compute(backend *b, tensor *const *nodes, int n_nodes) {
         c->work = w;
         c->work_size = sz;
     }
+    return SV_OK;
+}
+
+size_t backend_cpu_work_size(const backend *b) { return ((const cpu_ctx *)b->ctx)->work_size; }
+
+static sv_status cpu_compute(backend *b, tensor *const *nodes, int n_nodes) {
+    cpu_ctx *c = b->ctx;
+    int nth = sv_pool_size(c->pool);
+    sv_status st = backend_cpu_reserve(b, nodes, n_nodes);
+    if (st != SV_OK) return st;
     job j = {.p = {.work = c->work, .work_size = c->work_size}};
     for (int i = 0; i < n_nodes; i++) {
         tensor *n = nodes[i];
