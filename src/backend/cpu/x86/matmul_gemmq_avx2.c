@@ -293,9 +293,9 @@ static inline __attribute__((always_inline)) void kernel_q8(int NR, int T, const
         for (int t = 0; t < T; t++) acc[r][t] = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
         _Alignas(16) float sc[Q8_TOKENS][Q8_ROWS];
-        __m128i h = _mm_setzero_si128();
-        for (int r = 0; r < NR; r++) h = _mm_insert_epi16(h, w[r][b].d, r);
-        __m128 dw = _mm_cvtph_ps(h);
+        uint16_t hs[Q8_ROWS] = {0};
+        for (int r = 0; r < NR; r++) hs[r] = w[r][b].d;
+        __m128 dw = _mm_cvtph_ps(_mm_loadl_epi64((const __m128i *)(const void *)hs));
         __m256i xv[Q8_TOKENS];
         for (int t = 0; t < T; t++) {
             _mm_store_ps(sc[t], _mm_mul_ps(dw, _mm_set1_ps(x[t].d[b])));
