@@ -33,7 +33,7 @@ static double time_helper(const cpu_vec_fns *v, int which, float *x, float *y, u
         double t0 = sv_time_s();
         float acc = 0.0f;
         for (int i = 0; i < reps; i++) {
-            if (which == 0) acc += v->exp_sum(y, x, 1.0f, n);
+            if (which == 0) acc += (float)v->exp_sum(y, x, 1.0f, n);
             else if (which == 1) acc += v->sum_sq(x, n);
             else if (which == 2) acc += v->dot_f16(x, h, n);
             else {

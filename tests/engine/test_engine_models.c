@@ -5,10 +5,11 @@
  * tolerance: llama.cpp itself is at ~1e-5 on these), and the 16 greedy tokens
  * exactly. F16 GGUFs: llama.cpp's recorded greedy tokens (llamacpp.json).
  * Quantized GGUFs: the logits of p1_chat against llama.cpp's (same quantized
- * weights) within 0.75 x the distance between llama.cpp and HF there: the
- * matmul kernels do not yet round activations exactly as ggml does (see
- * docs/model.md), so llama.cpp's greedy tokens are compared and counted but
- * only required for F16. */
+ * weights) within 0.75 x the distance between llama.cpp and HF there, and
+ * llama.cpp's 16 greedy tokens exactly (the forward pass follows ggml's CPU
+ * float order, so 8-bit activation roundings come out the same) with the
+ * kernel sets checked against llama.cpp (AVX2, portable), except the pairs in
+ * known_divergent (see docs/model.md); other kernel sets only count them. */
 #include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "base/npy.h"
 #include "check.h"
 #include "sova.h"
+#include "tensor/type.h"
 
 typedef struct {
     char name[32];
@@ -88,6 +90,7 @@ static sova_ctx *new_ctx(sova_model *m, uint32_t n_ubatch, sova_kv_type kv) {
     cp.n_ubatch = n_ubatch;
     cp.n_threads = 2;
     cp.type_k = cp.type_v = kv;
+    cp.ggml_order = true; /* llama.cpp's float order, for its recorded tokens */
     sova_ctx *c = NULL;
     sova_status st = sova_ctx_new(m, &cp, &c);
     CHECK_MSG(st == SOVA_OK, "sova_ctx_new: %s", sova_errmsg());
@@ -199,6 +202,31 @@ static void test_qwen2(void) { run_f32("qwen2", "qwen2-F32.gguf"); }
 static void test_qwen3(void) { run_f32("qwen3", "qwen3-F32.gguf"); }
 static void test_gemma3(void) { run_f32("gemma3", "gemma3-F32.gguf"); }
 
+/* Pairs whose greedy tokens differ from the recorded ones at a near-tie.
+ * all_sets: with every kernel set; a llama.cpp CPU build newer than the
+ * fixtures' (d32676d) diverges from the record at exactly these too (its
+ * Q4_K and repacked Q4_0 matmuls sum in another float order). Otherwise only
+ * with the portable kernels, whose Q8_0 activation quantizer rounds halves
+ * away from zero where ggml's AVX2 one rounds them to even. */
+static const struct {
+    const char *file, *prompt;
+    bool all_sets;
+} known_divergent[] = {
+    {"llama-Q4_K_M.gguf", "p0_plain", true}, {"llama-Q4_K_M.gguf", "p2_random", true},
+    {"qwen2-Q4_0.gguf", "p1_chat", true},    {"llama-Q8_0.gguf", "p2_random", false},
+    {"llama-Q4_0.gguf", "p2_random", false},
+};
+
+static bool greedy_required(const char *file, const char *pname) {
+    tensor_cpu cpu = tensor_cpu_active();
+    if (cpu != TENSOR_CPU_AVX2 && cpu != TENSOR_CPU_GENERIC) return false;
+    for (size_t i = 0; i < sizeof known_divergent / sizeof *known_divergent; i++)
+        if (!strcmp(known_divergent[i].file, file) && !strcmp(known_divergent[i].prompt, pname) &&
+            (known_divergent[i].all_sets || cpu == TENSOR_CPU_GENERIC))
+            return false;
+    return true;
+}
+
 static void run_quant(const char *dir, const char *file) {
     char rel[256];
     snprintf(rel, sizeof rel, "models/%s/%s", dir, file);
@@ -222,7 +250,7 @@ static void run_quant(const char *dir, const char *file) {
             check_logits_file(m, dir, lf, &ps[i], 512, SOVA_KV_F32, 0, 0.75 * d);
         }
         CHECK(llamacpp_greedy(dir, file, ps[i].name, want));
-        int same = check_greedy(m, rel, &ps[i], want, SOVA_KV_F32, f16);
+        int same = check_greedy(m, rel, &ps[i], want, SOVA_KV_F32, f16 || greedy_required(file, ps[i].name));
         printf("  %s/%s: %d of 16 greedy tokens as llama.cpp before the first difference\n", rel, ps[i].name, same);
     }
     sova_model_free(m);

@@ -57,25 +57,35 @@ void cpu_op_im2col(const cpu_params *p, tensor *dst);
 void cpu_op_pool_2d(const cpu_params *p, tensor *dst);
 
 /* Row helpers with a portable and (where it pays) an AVX2 version, picked
- * from tensor_cpu_active() (SOVA_CPU=generic forces the portable ones). */
+ * from tensor_cpu_active() (SOVA_CPU=generic forces the portable ones).
+ * dot, dot_f16, exp_sum and glu's SiLU follow the float order of ggml's AVX2
+ * kernels in both versions (see vec.c), so both give llama.cpp's bits. */
 typedef struct {
-    float (*dot)(const float *x, const float *y, int64_t n);
+    float (*dot)(const float *x, const float *y, int64_t n); /* ggml_vec_dot_f32 order */
     float (*sum_sq)(const float *x, int64_t n);
     void (*scale)(float *y, const float *x, float s, int64_t n);
-    void (*axpy)(float *y, const float *x, float a, int64_t n); /* y += a x */
+    void (*axpy)(float *y, const float *x, float a, int64_t n); /* y = fma(a, x, y) */
     float (*max)(const float *x, int64_t n);
-    float (*exp_sum)(float *y, const float *x, float m, int64_t n); /* y = exp(x - m); returns sum */
+    /* y = exp(x - m); returns the sum, ggml_vec_soft_max_f32's order and exp */
+    double (*exp_sum)(float *y, const float *x, float m, int64_t n);
     void (*f16_to_f32)(float *y, const uint16_t *x, int64_t n);
-    float (*dot_f16)(const float *x, const uint16_t *y, int64_t n);
-    void (*axpy_f16)(float *y, const uint16_t *x, float a, int64_t n); /* y += a x */
-    /* The same for nx rows at once, sharing each f16 load (attention's query
-     * heads of one KV head): out[r] = dot(x + r*xs, y); y_r += a[r] x for
-     * y_r = y + r*ys. Strides in floats. */
-    void (*dot_f16_rows)(const float *x, size_t xs, int nx, const uint16_t *y, int64_t n, float *out);
-    void (*axpy_f16_rows)(float *y, size_t ys, int ny, const uint16_t *x, const float *a, int64_t n);
+    float (*dot_f16)(const float *x, const uint16_t *y, int64_t n); /* as dot */
     /* y = act(a) * b (b NULL: act(a)) for act SILU or GELU (tanh form). */
     void (*glu)(float *y, const float *a, const float *b, tensor_unary_op act, int64_t n);
+    /* Attention scores: out[g * os + j] = dot(q + g * qs, k_j) (dot's order)
+     * for the nq heads and each j < n with vis[j] > -inf, 0 for the others;
+     * k_j F32, or F16 when f16 (converted through tmp [d]), rows rb apart. */
+    void (*attn_scores)(const float *q, size_t qs, int nq, const char *k, size_t rb, bool f16, int64_t d,
+                        const float *vis, int64_t n, float *tmp, float *out, size_t os);
+    /* Attention output in lanes: for each j < n with vis[j] > -inf and head
+     * g < nq, acc[(g * lanes + j % lanes) * w + i] = fma(p[g * ps + j],
+     * v_j[c0 + i], acc[...]) for i < w; v rows F32 or F16 (f16), rb apart. */
+    void (*attn_accumulate)(float *acc, int lanes, int64_t w, int nq, const float *p, size_t ps, const char *v,
+                            size_t rb, bool f16, int64_t c0, const float *vis, int64_t n);
 } cpu_vec_fns;
+
+/* ggml's exp of its vector kernels, one lane (bit-exact with the AVX2 one). */
+float cpu_expf_ggml(float x);
 
 const cpu_vec_fns *cpu_vec(void);
 const cpu_vec_fns *cpu_vec_generic(void);

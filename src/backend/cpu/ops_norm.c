@@ -22,7 +22,11 @@ void cpu_op_norm(const cpu_params *p, tensor *dst) {
         const float *x = row_f32(a, cpu_row(a, r), buf);
         float *y = (float *)(void *)cpu_row(dst, r);
         if (dst->op == TENSOR_OP_RMS_NORM) {
-            float ms = v->sum_sq(x, n) / (float)n;
+            /* ggml's order: float squares summed in double, the mean rounded
+             * to float before eps (the scale feeds 8-bit activations). */
+            double ss = 0.0;
+            for (int64_t i = 0; i < n; i++) ss += (double)(x[i] * x[i]);
+            float ms = (float)(ss / (double)n);
             v->scale(y, x, 1.0f / sqrtf(ms + eps), n);
         } else {
             float sum = 0.0f;
@@ -66,7 +70,7 @@ void cpu_op_soft_max(const cpu_params *p, tensor *dst) {
             memset(y, 0, (size_t)n * sizeof(float));
             continue;
         }
-        float sum = v->exp_sum(y, y, mx, n);
-        v->scale(y, y, 1.0f / sum, n);
+        double sum = v->exp_sum(y, y, mx, n);
+        v->scale(y, y, (float)(1.0 / sum), n);
     }
 }

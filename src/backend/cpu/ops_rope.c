@@ -51,26 +51,30 @@ void cpu_op_rope(const cpu_params *p, tensor *dst) {
         /* Heads of one token share their angles: compute them once per token. */
         if (t != cached_t) {
             cached_t = t;
+            bool sectioned = mode == TENSOR_ROPE_MROPE || mode == TENSOR_ROPE_VISION;
+            /* NORMAL/NEOX: ggml's chain theta_k = p ts^k, one rounding per
+             * pair, then / factor, then * freq_scale (the same bits as
+             * llama.cpp; the angles feed 8-bit activations downstream). */
+            float chain = (float)posv[t];
             float theta_pow = 1.0f; /* theta_scale^k, kept by multiplication */
             int64_t prev_start = -1;
             for (int64_t k = 0; k < n_pairs; k++) {
-                float pk = (float)posv[t];
-                float tp = theta_pow;
-                if (mode == TENSOR_ROPE_MROPE || mode == TENSOR_ROPE_VISION) {
+                float theta;
+                if (sectioned) {
                     int64_t start;
                     int sec = section_of(sect, k, &start);
-                    pk = (float)posv[sec * n_tok + t];
-                    if (mode == TENSOR_ROPE_VISION) {
-                        if (start != prev_start) {
-                            theta_pow = 1.0f;
-                            prev_start = start;
-                        }
-                        tp = theta_pow;
+                    float pk = (float)posv[sec * n_tok + t];
+                    if (mode == TENSOR_ROPE_VISION && start != prev_start) {
+                        theta_pow = 1.0f;
+                        prev_start = start;
                     }
+                    theta = pk * fscale * theta_pow;
+                    if (ff) theta /= ff[k];
+                    theta_pow *= theta_scale;
+                } else {
+                    theta = fscale * (ff ? chain / ff[k] : chain);
+                    chain *= theta_scale;
                 }
-                float theta = pk * fscale * tp;
-                if (ff) theta /= ff[k];
-                theta_pow *= theta_scale;
                 cs[k] = cosf(theta);
                 sn[k] = sinf(theta);
             }
@@ -86,8 +90,10 @@ void cpu_op_rope(const cpu_params *p, tensor *dst) {
                 i1 = k + half;
             }
             float x0 = x[i0], x1 = x[i1];
-            y[i0] = x0 * c - x1 * s;
-            y[i1] = x0 * s + x1 * c;
+            /* The contraction GCC makes of ggml's x0 c - x1 s and x0 s + x1 c
+             * (one FMA each, the second product rounded): llama.cpp's bits. */
+            y[i0] = fmaf(x0, c, -(x1 * s));
+            y[i1] = fmaf(x0, s, x1 * c);
         }
     }
 }

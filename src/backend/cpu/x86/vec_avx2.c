@@ -12,21 +12,39 @@ static inline float hsum(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
+/* ggml_vec_dot_f32's order (see vec.c): four FMA chains per 32 values. */
+static inline float fold4(__m256 a0, __m256 a1, __m256 a2, __m256 a3) {
+    __m256 v = _mm256_add_ps(_mm256_add_ps(a0, a2), _mm256_add_ps(a1, a3));
+    __m128 t = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    t = _mm_hadd_ps(t, t);
+    return _mm_cvtss_f32(_mm_hadd_ps(t, t));
+}
+
 static float dot(const float *x, const float *y, int64_t n) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
     int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
+    for (; i + 32 <= n; i += 32) {
         a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
         a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), _mm256_loadu_ps(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), _mm256_loadu_ps(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), _mm256_loadu_ps(y + i + 24), a3);
     }
-    for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i), a0);
-    float s = hsum(_mm256_add_ps(a0, a1));
+    float s = fold4(a0, a1, a2, a3);
     for (; i < n; i++) s += x[i] * y[i];
     return s;
 }
 
 static float sum_sq(const float *x, int64_t n) {
-    return dot(x, x, n);
+    __m256 a = _mm256_setzero_ps(), b = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256 x0 = _mm256_loadu_ps(x + i), x1 = _mm256_loadu_ps(x + i + 8);
+        a = _mm256_fmadd_ps(x0, x0, a);
+        b = _mm256_fmadd_ps(x1, x1, b);
+    }
+    float s = hsum(_mm256_add_ps(a, b));
+    for (; i < n; i++) s += x[i] * x[i];
+    return s;
 }
 
 static void scale(float *y, const float *x, float a, int64_t n) {
@@ -57,43 +75,47 @@ static float vmax(const float *x, int64_t n) {
     return r;
 }
 
-/* exp(x) for x <= 88: x = k ln2 + r with |r| <= ln2/2, a degree-6 Taylor
- * polynomial for exp(r) (relative error < 2e-7), 2^k through the exponent
- * bits; below -87.3 the result is 0 (denormals are not worth the cost). */
+/* cpu_expf_ggml (vec.c) on 8 lanes, the same operations in the same order;
+ * the two-factor scale only when some lane needs it. */
 static inline __m256 exp256(__m256 x) {
-    const __m256 lo = _mm256_set1_ps(-87.3f);
-    __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-    x = _mm256_min_ps(_mm256_max_ps(x, lo), _mm256_set1_ps(88.0f));
-    __m256 k = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
-                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-    __m256 r = _mm256_fnmadd_ps(k, _mm256_set1_ps(0.693359375f), x);
-    r = _mm256_fnmadd_ps(k, _mm256_set1_ps(-2.12194440e-4f), r);
-    __m256 p = _mm256_set1_ps(1.0f / 720.0f);
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 120.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 24.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f / 6.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(0.5f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(1.0f));
-    __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(k), _mm256_set1_epi32(127)), 23);
-    __m256 res = _mm256_mul_ps(p, _mm256_castsi256_ps(e));
-    return _mm256_andnot_ps(under, res);
+    const __m256 shift = _mm256_set1_ps(0x1.8p23f), absmask = _mm256_set1_ps(-0.0f);
+    __m256 z = _mm256_fmadd_ps(x, _mm256_set1_ps(0x1.715476p+0f), shift);
+    __m256 n = _mm256_sub_ps(z, shift);
+    __m256 b = _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.7f7d1cp-20f), _mm256_fnmadd_ps(n, _mm256_set1_ps(0x1.62e4p-1f), x));
+    __m256i e = _mm256_slli_epi32(_mm256_castps_si256(z), 23);
+    __m256 k = _mm256_castsi256_ps(_mm256_add_epi32(e, _mm256_castps_si256(_mm256_set1_ps(1.0f))));
+    __m256 u = _mm256_mul_ps(b, b);
+    __m256 hi = _mm256_fmadd_ps(_mm256_set1_ps(0x1.0e4020p-7f), b, _mm256_set1_ps(0x1.573e2ep-5f));
+    __m256 lo = _mm256_fmadd_ps(_mm256_set1_ps(0x1.555e66p-3f), b, _mm256_set1_ps(0x1.fffdb6p-2f));
+    __m256 j = _mm256_fmadd_ps(_mm256_fmadd_ps(hi, u, lo), u, _mm256_mul_ps(_mm256_set1_ps(0x1.ffffecp-1f), b));
+    __m256 an = _mm256_andnot_ps(absmask, n);
+    __m256 big = _mm256_cmp_ps(an, _mm256_set1_ps(126.0f), _CMP_GT_OQ);
+    __m256 normal = _mm256_fmadd_ps(k, j, k);
+    if (!_mm256_movemask_ps(big)) return normal;
+    __m256i g = _mm256_and_si256(_mm256_castps_si256(_mm256_cmp_ps(n, _mm256_setzero_ps(), _CMP_LE_OQ)),
+                                 _mm256_set1_epi32((int)0x82000000u));
+    __m256 s1 = _mm256_castsi256_ps(_mm256_add_epi32(g, _mm256_set1_epi32(0x7f000000)));
+    __m256 s2 = _mm256_castsi256_ps(_mm256_sub_epi32(e, g));
+    __m256 huge = _mm256_cmp_ps(an, _mm256_set1_ps(192.0f), _CMP_GT_OQ);
+    __m256 scaled = _mm256_mul_ps(_mm256_fmadd_ps(s2, j, s2), s1);
+    __m256 r = _mm256_blendv_ps(normal, scaled, big);
+    return _mm256_blendv_ps(r, _mm256_mul_ps(s1, s1), huge);
 }
 
-static float exp_sum(float *y, const float *x, float m, int64_t n) {
-    __m256 vm = _mm256_set1_ps(m), s = _mm256_setzero_ps();
+static double exp_sum(float *y, const float *x, float m, int64_t n) {
+    __m256 vm = _mm256_set1_ps(m);
+    double s = 0.0;
     int64_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 e = exp256(_mm256_sub_ps(_mm256_loadu_ps(x + i), vm));
         _mm256_storeu_ps(y + i, e);
-        s = _mm256_add_ps(s, e);
+        s += (double)hsum(e);
     }
-    float t = hsum(s);
     for (; i < n; i++) {
         y[i] = expf(x[i] - m);
-        t += y[i];
+        s += (double)y[i];
     }
-    return t;
+    return s;
 }
 
 static void f16_to_f32(float *y, const uint16_t *x, int64_t n) {
@@ -103,103 +125,26 @@ static void f16_to_f32(float *y, const uint16_t *x, int64_t n) {
     for (; i < n; i++) y[i] = tensor_f16_to_f32(x[i]);
 }
 
-static float dot_f16(const float *x, const uint16_t *y, int64_t n) {
-    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256 y0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(y + i)));
-        __m256 y1 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(y + i + 8)));
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), y0, a0);
-        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), y1, a1);
-    }
-    for (; i + 8 <= n; i += 8) {
-        __m256 y0 = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(y + i)));
-        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), y0, a0);
-    }
-    float s = hsum(_mm256_add_ps(a0, a1));
-    for (; i < n; i++) s += x[i] * tensor_f16_to_f32(y[i]);
-    return s;
-}
-
-static void axpy_f16(float *y, const uint16_t *x, float a, int64_t n) {
-    __m256 va = _mm256_set1_ps(a);
-    int64_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m256 xv = _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)(x + i)));
-        _mm256_storeu_ps(y + i, _mm256_fmadd_ps(va, xv, _mm256_loadu_ps(y + i)));
-    }
-    for (; i < n; i++) y[i] += a * tensor_f16_to_f32(x[i]);
-}
-
 static inline __m256 load_h(const uint16_t *p) {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)(const void *)p));
 }
 
-/* Up to four rows per pass: each converted f16 vector feeds four FMAs. */
-static void dot_f16_rows(const float *x, size_t xs, int nx, const uint16_t *y, int64_t n, float *out) {
-    for (int r0 = 0; r0 < nx; r0 += 4) {
-        int nr = nx - r0 < 4 ? nx - r0 : 4;
-        const float *x0 = x + (size_t)r0 * xs;
-        if (nr < 4) {
-            for (int r = 0; r < nr; r++) out[r0 + r] = dot_f16(x0 + (size_t)r * xs, y, n);
-            continue;
-        }
-        const float *x1 = x0 + xs, *x2 = x1 + xs, *x3 = x2 + xs;
-        __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
-        int64_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            __m256 k = load_h(y + i);
-            a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x0 + i), k, a0);
-            a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x1 + i), k, a1);
-            a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x2 + i), k, a2);
-            a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x3 + i), k, a3);
-        }
-        float s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
-        for (; i < n; i++) {
-            float k = tensor_f16_to_f32(y[i]);
-            s0 += x0[i] * k;
-            s1 += x1[i] * k;
-            s2 += x2[i] * k;
-            s3 += x3[i] * k;
-        }
-        out[r0] = s0;
-        out[r0 + 1] = s1;
-        out[r0 + 2] = s2;
-        out[r0 + 3] = s3;
+static float dot_f16(const float *x, const uint16_t *y, int64_t n) {
+    __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), load_h(y + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), load_h(y + i + 8), a1);
+        a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), load_h(y + i + 16), a2);
+        a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), load_h(y + i + 24), a3);
     }
+    float s = fold4(a0, a1, a2, a3);
+    for (; i < n; i++) s += x[i] * tensor_f16_to_f32(y[i]);
+    return s;
 }
 
-static void axpy_f16_rows(float *y, size_t ys, int ny, const uint16_t *x, const float *a, int64_t n) {
-    for (int r0 = 0; r0 < ny; r0 += 4) {
-        int nr = ny - r0 < 4 ? ny - r0 : 4;
-        float *y0 = y + (size_t)r0 * ys;
-        if (nr < 4) {
-            for (int r = 0; r < nr; r++) axpy_f16(y0 + (size_t)r * ys, x, a[r0 + r], n);
-            continue;
-        }
-        float *y1 = y0 + ys, *y2 = y1 + ys, *y3 = y2 + ys;
-        __m256 w0 = _mm256_set1_ps(a[r0]), w1 = _mm256_set1_ps(a[r0 + 1]);
-        __m256 w2 = _mm256_set1_ps(a[r0 + 2]), w3 = _mm256_set1_ps(a[r0 + 3]);
-        int64_t i = 0;
-        for (; i + 8 <= n; i += 8) {
-            __m256 v = load_h(x + i);
-            _mm256_storeu_ps(y0 + i, _mm256_fmadd_ps(w0, v, _mm256_loadu_ps(y0 + i)));
-            _mm256_storeu_ps(y1 + i, _mm256_fmadd_ps(w1, v, _mm256_loadu_ps(y1 + i)));
-            _mm256_storeu_ps(y2 + i, _mm256_fmadd_ps(w2, v, _mm256_loadu_ps(y2 + i)));
-            _mm256_storeu_ps(y3 + i, _mm256_fmadd_ps(w3, v, _mm256_loadu_ps(y3 + i)));
-        }
-        for (; i < n; i++) {
-            float v = tensor_f16_to_f32(x[i]);
-            y0[i] += a[r0] * v;
-            y1[i] += a[r0 + 1] * v;
-            y2[i] += a[r0 + 2] * v;
-            y3[i] += a[r0 + 3] * v;
-        }
-    }
-}
-
-/* silu(x) = x / (1 + exp(-x)); gelu(x) = x / 2 (1 + tanh(z)) with
- * tanh(z) = 1 - 2 / (exp(2z) + 1), both through exp256 (saturating ends). */
+/* silu(x) = x / (1 + exp(-x)) as ggml_v_silu; gelu(x) = x / 2 (1 + tanh(z))
+ * with tanh(z) = 1 - 2 / (exp(2z) + 1), both through exp256. */
 static void glu(float *y, const float *a, const float *b, tensor_unary_op act, int64_t n) {
     const __m256 one = _mm256_set1_ps(1.0f), two = _mm256_set1_ps(2.0f), half = _mm256_set1_ps(0.5f);
     const __m256 c0 = _mm256_set1_ps(0.7978845608028654f), c1 = _mm256_set1_ps(0.044715f);
@@ -224,10 +169,91 @@ static void glu(float *y, const float *a, const float *b, tensor_unary_op act, i
     }
 }
 
+static inline __m256 load_k(const char *k, bool f16, int64_t i) {
+    return f16 ? load_h((const uint16_t *)(const void *)k + i) : _mm256_loadu_ps((const float *)(const void *)k + i);
+}
+
+/* Two heads per pass over the key, sharing its (converted) loads; each head
+ * keeps dot's four chains and fold. */
+static void attn_scores(const float *q, size_t qs, int nq, const char *k, size_t rb, bool f16, int64_t d,
+                        const float *vis, int64_t n, float *tmp, float *out, size_t os) {
+    (void)tmp;
+    int64_t d32 = d - d % 32;
+    for (int64_t j = 0; j < n; j++) {
+        if (vis[j] == -INFINITY) {
+            for (int g = 0; g < nq; g++) out[(size_t)g * os + (size_t)j] = 0.0f;
+            continue;
+        }
+        const char *kj = k + (size_t)j * rb;
+        for (int g = 0; g < nq; g += 2) {
+            const float *x = q + (size_t)g * qs, *y = g + 1 < nq ? x + qs : x;
+            __m256 a0 = _mm256_setzero_ps(), a1 = a0, a2 = a0, a3 = a0, b0 = a0, b1 = a0, b2 = a0, b3 = a0;
+            for (int64_t i = 0; i < d32; i += 32) {
+                __m256 k0 = load_k(kj, f16, i), k1 = load_k(kj, f16, i + 8);
+                __m256 k2 = load_k(kj, f16, i + 16), k3 = load_k(kj, f16, i + 24);
+                a0 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i), k0, a0);
+                a1 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 8), k1, a1);
+                a2 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 16), k2, a2);
+                a3 = _mm256_fmadd_ps(_mm256_loadu_ps(x + i + 24), k3, a3);
+                b0 = _mm256_fmadd_ps(_mm256_loadu_ps(y + i), k0, b0);
+                b1 = _mm256_fmadd_ps(_mm256_loadu_ps(y + i + 8), k1, b1);
+                b2 = _mm256_fmadd_ps(_mm256_loadu_ps(y + i + 16), k2, b2);
+                b3 = _mm256_fmadd_ps(_mm256_loadu_ps(y + i + 24), k3, b3);
+            }
+            float sa = fold4(a0, a1, a2, a3), sb = fold4(b0, b1, b2, b3);
+            for (int64_t i = d32; i < d; i++) {
+                float kv = f16 ? tensor_f16_to_f32(((const uint16_t *)(const void *)kj)[i])
+                               : ((const float *)(const void *)kj)[i];
+                sa += x[i] * kv;
+                sb += y[i] * kv;
+            }
+            out[(size_t)g * os + (size_t)j] = sa;
+            if (g + 1 < nq) out[(size_t)(g + 1) * os + (size_t)j] = sb;
+        }
+    }
+}
+
+/* One V row chunk of 32 values held in registers feeds every head's lane. */
+static void attn_accumulate(float *acc, int lanes, int64_t w, int nq, const float *p, size_t ps, const char *v,
+                            size_t rb, bool f16, int64_t c0, const float *vis, int64_t n) {
+    for (int64_t j = 0; j < n; j++) {
+        if (vis[j] == -INFINITY) continue;
+        const char *vj = v + (size_t)j * rb + (size_t)c0 * (f16 ? 2 : 4);
+        const float *vf = (const float *)(const void *)vj;
+        const uint16_t *vh = (const uint16_t *)(const void *)vj;
+        float *lane = acc + (j % lanes) * w;
+        int64_t i = 0;
+        for (; i + 32 <= w; i += 32) {
+            __m256 x0, x1, x2, x3;
+            if (f16) {
+                x0 = load_h(vh + i), x1 = load_h(vh + i + 8), x2 = load_h(vh + i + 16), x3 = load_h(vh + i + 24);
+            } else {
+                x0 = _mm256_loadu_ps(vf + i), x1 = _mm256_loadu_ps(vf + i + 8);
+                x2 = _mm256_loadu_ps(vf + i + 16), x3 = _mm256_loadu_ps(vf + i + 24);
+            }
+            for (int g = 0; g < nq; g++) {
+                __m256 pj = _mm256_set1_ps(p[(size_t)g * ps + (size_t)j]);
+                float *a = lane + (int64_t)g * lanes * w + i;
+                _mm256_storeu_ps(a, _mm256_fmadd_ps(pj, x0, _mm256_loadu_ps(a)));
+                _mm256_storeu_ps(a + 8, _mm256_fmadd_ps(pj, x1, _mm256_loadu_ps(a + 8)));
+                _mm256_storeu_ps(a + 16, _mm256_fmadd_ps(pj, x2, _mm256_loadu_ps(a + 16)));
+                _mm256_storeu_ps(a + 24, _mm256_fmadd_ps(pj, x3, _mm256_loadu_ps(a + 24)));
+            }
+        }
+        for (; i < w; i++) {
+            float x = f16 ? tensor_f16_to_f32(vh[i]) : vf[i];
+            for (int g = 0; g < nq; g++) {
+                float *a = lane + (int64_t)g * lanes * w + i;
+                *a = fmaf(p[(size_t)g * ps + (size_t)j], x, *a);
+            }
+        }
+    }
+}
+
 static const cpu_vec_fns avx2 = {
     .dot = dot, .sum_sq = sum_sq, .scale = scale, .axpy = axpy, .max = vmax, .exp_sum = exp_sum,
-    .f16_to_f32 = f16_to_f32, .dot_f16 = dot_f16, .axpy_f16 = axpy_f16,
-    .dot_f16_rows = dot_f16_rows, .axpy_f16_rows = axpy_f16_rows, .glu = glu,
+    .f16_to_f32 = f16_to_f32, .dot_f16 = dot_f16, .glu = glu,
+    .attn_scores = attn_scores, .attn_accumulate = attn_accumulate,
 };
 
 const cpu_vec_fns *cpu_vec_avx2(void) {
