@@ -228,14 +228,6 @@ static void dot_rows_q8_0(int64_t n, const void *const *w, prefetch_plan pp, con
     for (int r = 0; r < FR; r++) out[r] = hsum8(acc[r]);
 }
 
-/* Lane j of the result = sum of all lanes of s[j]. */
-static inline __m256i reduce8x8(const __m256i *s) {
-    __m256i h01 = _mm256_hadd_epi32(s[0], s[1]), h23 = _mm256_hadd_epi32(s[2], s[3]);
-    __m256i h45 = _mm256_hadd_epi32(s[4], s[5]), h67 = _mm256_hadd_epi32(s[6], s[7]);
-    __m256i a = _mm256_hadd_epi32(h01, h23), b = _mm256_hadd_epi32(h45, h67);
-    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
-}
-
 /* Q4_0 rows as ggml's repacked 8-row AVX2 kernels compute them (llama.cpp
  * repacks every Q4_0 matrix with a multiple of 8 rows on AVX2): per row and
  * block the exact integer sum (q - 8) x, then one fused multiply-add by the
