@@ -142,6 +142,30 @@ static void vpass_c(const uint8_t *src, size_t row_bytes, const img__coeffs *c, 
     }
 }
 
+/* The AVX2 kernel where there is one and the CPU has AVX2, else the C one. */
+static void hpass(bool avx2, const uint8_t *src, const uint8_t *src_end, int in_w, int rows, const img__coeffs *c,
+                  uint8_t *dst) {
+#ifdef IMG_HAVE_AVX2_KERNELS
+    if (avx2 && img__hpass_avx2(src, src_end, in_w, rows, c, dst)) return;
+#else
+    (void)avx2;
+    (void)src_end;
+#endif
+    hpass_c(src, in_w, rows, c, dst);
+}
+
+static void vpass(bool avx2, const uint8_t *src, size_t row_bytes, const img__coeffs *c, uint8_t *dst) {
+#ifdef IMG_HAVE_AVX2_KERNELS
+    if (avx2) {
+        img__vpass_avx2(src, row_bytes, c, dst);
+        return;
+    }
+#else
+    (void)avx2;
+#endif
+    vpass_c(src, row_bytes, c, dst);
+}
+
 /* Pillow's NEAREST: an affine scale with the source position accumulated in double. */
 static sv_status resize_nearest(const img_image *src, img_image *out) {
     double ax = (double)src->w / out->w, ay = (double)src->h / out->h;
@@ -200,13 +224,11 @@ sv_status img_resize(const img_image *src, int w, int h, img_filter f, img_image
             goto done;
         }
         const uint8_t *hsrc = src->rgb + (size_t)y0 * (size_t)src->w * 3;
-        if (!avx2 || !img__hpass_avx2(hsrc, src->rgb + (size_t)src->w * (size_t)src->h * 3, src->w, y1 - y0, &ch, hdst))
-            hpass_c(hsrc, src->w, y1 - y0, &ch, hdst);
+        hpass(avx2, hsrc, src->rgb + (size_t)src->w * (size_t)src->h * 3, src->w, y1 - y0, &ch, hdst);
         vsrc = hdst;
     }
     if (need_v) {
-        if (avx2) img__vpass_avx2(vsrc, (size_t)w * 3, &cv, out->rgb);
-        else vpass_c(vsrc, (size_t)w * 3, &cv, out->rgb);
+        vpass(avx2, vsrc, (size_t)w * 3, &cv, out->rgb);
     }
 done:
     free(tmp);

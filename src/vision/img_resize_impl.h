@@ -18,6 +18,9 @@ typedef struct {
     int32_t *k;    /* [out_size, kstride] */
 } img__coeffs;
 
+/* The AVX2 kernels exist on x86 only (img_resize_avx2.c, compiled for AVX2). */
+#if defined(__x86_64__) || defined(__i386__)
+#define IMG_HAVE_AVX2_KERNELS 1
 /* src: rows of in_w RGB pixels (row stride in_w*3), `rows` of them; dst: rows
  * of c->out_size pixels. src_end bounds reads (kernels may read a few bytes
  * past a row but never past src_end). False (nothing written) when its tap
@@ -26,6 +29,7 @@ typedef struct {
 bool img__hpass_avx2(const uint8_t *src, const uint8_t *src_end, int in_w, int rows, const img__coeffs *c, uint8_t *dst);
 /* src: rows of `row_bytes`; dst: c->out_size rows. */
 void img__vpass_avx2(const uint8_t *src, size_t row_bytes, const img__coeffs *c, uint8_t *dst);
+#endif
 
 static inline uint8_t img__clip8(int32_t v) {
     v >>= IMG_PRECISION_BITS;
