@@ -129,9 +129,11 @@ static inline __m256i round_away(__m256 v) {
     return _mm256_cvttps_epi32(_mm256_add_ps(t, step));
 }
 
-/* Quantizes 32 floats like quantize_row_q8_0_ref; returns d and the sum of
- * the quants through *sum. */
-static inline float q8_block(const float *x, int8_t *qs, int *sum) {
+/* Quantizes 32 floats; returns amax / 127 and the sum of the quants through
+ * *sum. act: as ggml's AVX2 quantize_row_q8_0 does for activations
+ * (multiplier 127 / amax, ties to even); otherwise as quantize_row_q8_0_ref
+ * does for weights (multiplier 1 / d, halves away from zero). */
+static inline float q8_block(const float *x, int8_t *qs, int *sum, bool act) {
     const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
     __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
     __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
@@ -139,9 +141,20 @@ static inline float q8_block(const float *x, int8_t *qs, int *sum) {
                              _mm256_max_ps(_mm256_and_ps(v2, absmask), _mm256_and_ps(v3, absmask)));
     float amax = avx2_hmax_ps(m);
     float d = amax / 127;
-    __m256 id = _mm256_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
-    __m256i i0 = round_away(_mm256_mul_ps(v0, id)), i1 = round_away(_mm256_mul_ps(v1, id));
-    __m256i i2 = round_away(_mm256_mul_ps(v2, id)), i3 = round_away(_mm256_mul_ps(v3, id));
+    __m256i i0, i1, i2, i3;
+    if (act) {
+        __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
+        i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, id));
+        i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, id));
+        i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, id));
+        i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, id));
+    } else {
+        __m256 id = _mm256_set1_ps(d != 0.0f ? 1.0f / d : 0.0f);
+        i0 = round_away(_mm256_mul_ps(v0, id));
+        i1 = round_away(_mm256_mul_ps(v1, id));
+        i2 = round_away(_mm256_mul_ps(v2, id));
+        i3 = round_away(_mm256_mul_ps(v3, id));
+    }
     *sum = avx2_hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
     /* packs works per 128-bit lane; the permute restores element order. */
     __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
@@ -154,7 +167,7 @@ void tensor__from_float_q8_0_avx2(const float *src, void *dst, int64_t n) {
     block_q8_0 *b = dst;
     for (int64_t i = 0; i < n / QK8_0; i++) {
         int sum;
-        b[i].d = tensor_f32_to_f16(q8_block(src + i * QK8_0, b[i].qs, &sum));
+        b[i].d = tensor_f32_to_f16(q8_block(src + i * QK8_0, b[i].qs, &sum, false));
     }
 }
 
@@ -162,36 +175,17 @@ void tensor__from_float_q8_1_avx2(const float *src, void *dst, int64_t n) {
     block_q8_1 *b = dst;
     for (int64_t i = 0; i < n / QK8_1; i++) {
         int sum;
-        float d = q8_block(src + i * QK8_1, b[i].qs, &sum);
+        float d = q8_block(src + i * QK8_1, b[i].qs, &sum, false);
         b[i].d = tensor_f32_to_f16(d);
         b[i].s = tensor_f32_to_f16((float)sum * d);
     }
-}
-
-/* Quantizes 32 floats as ggml's AVX2 quantize_row_q8_0 does (multiplier
- * 127 / amax, ties to even); returns amax / 127 and the sum of the quants. */
-static inline float q8_block_act(const float *x, int8_t *qs, int *sum) {
-    const __m256 absmask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-    __m256 v0 = _mm256_loadu_ps(x), v1 = _mm256_loadu_ps(x + 8);
-    __m256 v2 = _mm256_loadu_ps(x + 16), v3 = _mm256_loadu_ps(x + 24);
-    __m256 m = _mm256_max_ps(_mm256_max_ps(_mm256_and_ps(v0, absmask), _mm256_and_ps(v1, absmask)),
-                             _mm256_max_ps(_mm256_and_ps(v2, absmask), _mm256_and_ps(v3, absmask)));
-    float amax = avx2_hmax_ps(m);
-    __m256 id = _mm256_set1_ps(amax != 0.0f ? 127.0f / amax : 0.0f);
-    __m256i i0 = _mm256_cvtps_epi32(_mm256_mul_ps(v0, id)), i1 = _mm256_cvtps_epi32(_mm256_mul_ps(v1, id));
-    __m256i i2 = _mm256_cvtps_epi32(_mm256_mul_ps(v2, id)), i3 = _mm256_cvtps_epi32(_mm256_mul_ps(v3, id));
-    *sum = avx2_hsum_epi32(_mm256_add_epi32(_mm256_add_epi32(i0, i1), _mm256_add_epi32(i2, i3)));
-    __m256i p = _mm256_packs_epi16(_mm256_packs_epi32(i0, i1), _mm256_packs_epi32(i2, i3));
-    p = _mm256_permutevar8x32_epi32(p, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
-    _mm256_storeu_si256((__m256i *)qs, p);
-    return amax / 127.0f;
 }
 
 void tensor__quantize_act_q8_0_avx2(const float *src, void *dst, int64_t n) {
     block_q8_0 *b = dst;
     for (int64_t i = 0; i < n / QK8_0; i++) {
         int sum;
-        b[i].d = tensor_f32_to_f16(q8_block_act(src + i * QK8_0, b[i].qs, &sum));
+        b[i].d = tensor_f32_to_f16(q8_block(src + i * QK8_0, b[i].qs, &sum, true));
     }
 }
 
@@ -199,7 +193,7 @@ void tensor__quantize_act_q8_1_avx2(const float *src, void *dst, int64_t n) {
     block_q8_1 *b = dst;
     for (int64_t i = 0; i < n / QK8_1; i++) {
         int sum;
-        float d = q8_block_act(src + i * QK8_1, b[i].qs, &sum);
+        float d = q8_block(src + i * QK8_1, b[i].qs, &sum, true);
         b[i].d = tensor_f32_to_f16(d);
         b[i].s = tensor_f32_to_f16(d * (float)sum);
     }

@@ -124,19 +124,22 @@ static inline __m256i bcast4(const int8_t *p) {
     return _mm256_set1_epi32(v);
 }
 
-/* Tokens per Q4_0 tile, as measured in an isolated loop (6 or 8 were 2-4%
- * slower). */
-enum { Q4_TOKENS = 4 };
+/* Tokens per tile, as measured in an isolated loop: Q4_0 4 (6 or 8 were 2-4%
+ * slower), Q8_0 6 (its abs per panel step is shared by more tokens: ~6%
+ * faster than 4). */
+enum { Q4_TOKENS = 4, Q8P_TOKENS = 6, MAX_TOKENS = 6 };
 
 /* y[t][o .. o + 8) for T tokens over the panel's nb blocks starting at block
- * kb of the activation rows. The codes are 0..15, so the 16-bit pair sums of
+ * kb of the activation rows. Q4_0 codes are 0..15, so the 16-bit pair sums of
  * maddubs (at most 2 * 15 * 127) add up over a block's 8 steps without
- * overflow and widen once per block. */
-static inline __attribute__((always_inline)) void kernel_q4(int T, const qpanel_block *panel, int64_t nb,
-                                                            const qa_view *x, int64_t kb, float *y, size_t ys,
-                                                            int nr, bool accumulate) {
+ * overflow and widen once per block, less the activation's 8 sum x; Q8_0
+ * codes are signed, so they go through the sign trick and widen every step
+ * (two signed products can exceed int16). */
+static inline __attribute__((always_inline)) void kernel(int T, bool q8, const qpanel_block *panel, int64_t nb,
+                                                         const qa_view *x, int64_t kb, float *y, size_t ys, int nr,
+                                                         bool accumulate) {
     const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[Q4_TOKENS];
+    __m256 acc[MAX_TOKENS];
     __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
     for (int t = 0; t < T; t++) {
         float *yt = y + (size_t)t * ys;
@@ -144,20 +147,29 @@ static inline __attribute__((always_inline)) void kernel_q4(int T, const qpanel_
     }
     for (int64_t b = 0; b < nb; b++) {
         const qpanel_block *pb = &panel[b];
-        __m256i sum[Q4_TOKENS];
-        const int8_t *xq[Q4_TOKENS];
+        __m256i sum[MAX_TOKENS];
+        const int8_t *xq[MAX_TOKENS];
         for (int t = 0; t < T; t++) {
             sum[t] = _mm256_setzero_si256();
             xq[t] = x[t].qs + (kb + b) * MM_QA_BLOCK;
         }
         for (int s = 0; s < 8; s++) {
             __m256i wv = _mm256_load_si256((const __m256i *)pb->q[s]);
-            for (int t = 0; t < T; t++)
-                sum[t] = _mm256_add_epi16(sum[t], _mm256_maddubs_epi16(wv, bcast4(xq[t] + 4 * s)));
+            if (q8) {
+                __m256i wa = _mm256_abs_epi8(wv);
+                for (int t = 0; t < T; t++) {
+                    __m256i p = _mm256_maddubs_epi16(wa, _mm256_sign_epi8(bcast4(xq[t] + 4 * s), wv));
+                    sum[t] = _mm256_add_epi32(sum[t], _mm256_madd_epi16(p, ones));
+                }
+            } else {
+                for (int t = 0; t < T; t++)
+                    sum[t] = _mm256_add_epi16(sum[t], _mm256_maddubs_epi16(wv, bcast4(xq[t] + 4 * s)));
+            }
         }
         __m256 sc = _mm256_load_ps(pb->scale);
         for (int t = 0; t < T; t++) {
-            __m256i s32 = _mm256_sub_epi32(_mm256_madd_epi16(sum[t], ones), _mm256_set1_epi32(x[t].xs[kb + b]));
+            __m256i s32 = q8 ? sum[t]
+                             : _mm256_sub_epi32(_mm256_madd_epi16(sum[t], ones), _mm256_set1_epi32(x[t].xs[kb + b]));
             acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s32), _mm256_mul_ps(sc, _mm256_set1_ps(x[t].d[kb + b])),
                                      acc[t]);
         }
@@ -169,72 +181,22 @@ static inline __attribute__((always_inline)) void kernel_q4(int T, const qpanel_
     }
 }
 
-#define KERNEL_Q4(T)                                                                                      \
-    static void kernel_q4_##T(const qpanel_block *p, int64_t nb, const qa_view *x, int64_t kb, float *y,  \
-                              size_t ys, int nr, bool acc) {                                              \
-        kernel_q4(T, p, nb, x, kb, y, ys, nr, acc);                                                       \
+#define KERNEL(NAME, T, Q8)                                                                               \
+    static void NAME##_##T(const qpanel_block *p, int64_t nb, const qa_view *x, int64_t kb, float *y,     \
+                           size_t ys, int nr, bool acc) {                                                 \
+        kernel(T, Q8, p, nb, x, kb, y, ys, nr, acc);                                                      \
     }
-KERNEL_Q4(1)
-KERNEL_Q4(2)
-KERNEL_Q4(3)
-KERNEL_Q4(4)
-#undef KERNEL_Q4
-
-/* Tokens per tile of the Q8_0 panel kernel: its abs per panel step is
- * shared by more tokens (6 measured ~6% faster than 4). */
-enum { Q8P_TOKENS = 6 };
-
-/* The panel kernel for Q8_0: codes are signed, so they go through the sign
- * trick and widen every step (two signed products can exceed int16). */
-static inline __attribute__((always_inline)) void kernel_q8p(int T, const qpanel_block *panel, int64_t nb,
-                                                             const qa_view *x, int64_t kb, float *y, size_t ys,
-                                                             int nr, bool accumulate) {
-    const __m256i ones = _mm256_set1_epi16(1);
-    __m256 acc[Q8P_TOKENS];
-    __m256i mask = _mm256_cmpgt_epi32(_mm256_set1_epi32(nr), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    for (int t = 0; t < T; t++) {
-        float *yt = y + (size_t)t * ys;
-        acc[t] = accumulate ? (nr == MM_QR ? _mm256_loadu_ps(yt) : _mm256_maskload_ps(yt, mask)) : _mm256_setzero_ps();
-    }
-    for (int64_t b = 0; b < nb; b++) {
-        const qpanel_block *pb = &panel[b];
-        __m256i sum[Q8P_TOKENS];
-        const int8_t *xq[Q8P_TOKENS];
-        for (int t = 0; t < T; t++) {
-            sum[t] = _mm256_setzero_si256();
-            xq[t] = x[t].qs + (kb + b) * MM_QA_BLOCK;
-        }
-        for (int s = 0; s < 8; s++) {
-            __m256i wv = _mm256_load_si256((const __m256i *)pb->q[s]), wa = _mm256_abs_epi8(wv);
-            for (int t = 0; t < T; t++) {
-                __m256i p = _mm256_maddubs_epi16(wa, _mm256_sign_epi8(bcast4(xq[t] + 4 * s), wv));
-                sum[t] = _mm256_add_epi32(sum[t], _mm256_madd_epi16(p, ones));
-            }
-        }
-        __m256 sc = _mm256_load_ps(pb->scale);
-        for (int t = 0; t < T; t++)
-            acc[t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(sum[t]), _mm256_mul_ps(sc, _mm256_set1_ps(x[t].d[kb + b])),
-                                     acc[t]);
-    }
-    for (int t = 0; t < T; t++) {
-        float *yt = y + (size_t)t * ys;
-        if (nr == MM_QR) _mm256_storeu_ps(yt, acc[t]);
-        else _mm256_maskstore_ps(yt, mask, acc[t]);
-    }
-}
-
-#define KERNEL_Q8P(T)                                                                                     \
-    static void kernel_q8p_##T(const qpanel_block *p, int64_t nb, const qa_view *x, int64_t kb, float *y, \
-                               size_t ys, int nr, bool acc) {                                             \
-        kernel_q8p(T, p, nb, x, kb, y, ys, nr, acc);                                                      \
-    }
-KERNEL_Q8P(1)
-KERNEL_Q8P(2)
-KERNEL_Q8P(3)
-KERNEL_Q8P(4)
-KERNEL_Q8P(5)
-KERNEL_Q8P(6)
-#undef KERNEL_Q8P
+KERNEL(kernel_q4, 1, false)
+KERNEL(kernel_q4, 2, false)
+KERNEL(kernel_q4, 3, false)
+KERNEL(kernel_q4, 4, false)
+KERNEL(kernel_q8p, 1, true)
+KERNEL(kernel_q8p, 2, true)
+KERNEL(kernel_q8p, 3, true)
+KERNEL(kernel_q8p, 4, true)
+KERNEL(kernel_q8p, 5, true)
+KERNEL(kernel_q8p, 6, true)
+#undef KERNEL
 
 typedef void (*kernel_fn)(const qpanel_block *, int64_t, const qa_view *, int64_t, float *, size_t, int, bool);
 
@@ -252,7 +214,7 @@ static void gemm_panels(const cpu_matmul_args *a, const void *act, size_t act_ro
             pack_panel(a, o, k0, kc / MM_QA_BLOCK, panel);
             for (int64_t t = 0; t < m; t += tile) {
                 int T = (int)(m - t < tile ? m - t : tile);
-                qa_view x[Q8P_TOKENS];
+                qa_view x[MAX_TOKENS];
                 for (int i = 0; i < T; i++) x[i] = qa_row_view(act, act_row_bytes, t + i, n_in);
                 kern[T - 1](panel, kc / MM_QA_BLOCK, x, kb, a->y + (size_t)t * ys + o, ys, nr, k0 > 0);
             }
