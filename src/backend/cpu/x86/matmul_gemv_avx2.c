@@ -231,60 +231,56 @@ static void dot_rows_q8_0(int64_t n, const void *const *w, prefetch_plan pp, con
 /* Q4_0 rows as ggml's repacked 8-row AVX2 kernels compute them (llama.cpp
  * repacks every Q4_0 matrix with a multiple of 8 rows on AVX2): per row and
  * block the exact integer sum (q - 8) x, then one fused multiply-add by the
- * f32 product of the two f16 scales into a single accumulator per row. The
- * 8 rows' integer sums come out of one transposing reduction, and lane r of
- * every vector after it belongs to row r. Q4_0 stores q + 8 as an unsigned
- * nibble, so the sum is (q + 8) x from maddubs minus the activation's 8 sum x. */
+ * f32 product of the two f16 scales into a single accumulator per row.
+ *
+ * The rows are read in place, and per block a transpose of 4-byte units puts
+ * them in the lanes repacking would give: after it, vector U_s holds bytes
+ * 4s..4s+3 of every row (rows in lane order 0 2 4 6 1 3 5 7), whose low
+ * nibbles are values 4s..4s+3 and high nibbles values 16+4s..16+4s+3. One
+ * broadcast of 4 activation bytes then meets all 8 rows in one maddubs, and
+ * lane r of the sums is row r's, with no horizontal reduction. Q4_0 stores
+ * q + 8, so the sum is (q + 8) x less the activation's 8 sum x. */
 static void dot_rows8_q4_0(int64_t nb, const void *const *w, prefetch_plan pp, const qa_row *x, float *out) {
-    const __m256i lo4 = _mm256_set1_epi8(0x0f), shift = _mm256_setr_epi64x(0, 0, 4, 4);
+    const __m256i lo4 = _mm256_set1_epi8(0x0f), ones = _mm256_set1_epi16(1);
     const block_q4_0 *w0 = w[0], *w1 = w[1], *w2 = w[2], *w3 = w[3];
     const block_q4_0 *w4 = w[4], *w5 = w[5], *w6 = w[6], *w7 = w[7];
     __m256 acc = _mm256_setzero_ps();
     for (int64_t b = 0; b < nb; b++) {
-        __m256i xv = _mm256_loadu_si256((const __m256i *)(x->qs + b * QK4_0));
+        const int8_t *xq = x->qs + b * QK4_0;
         prefetch_step(pp, b);
-        /* Named, not an array: GCC spills an array of these to the stack. */
-#define ROW(r)                                                                                                  \
-    __m256i s##r = _mm256_maddubs_epi16(                                                                        \
-        _mm256_and_si256(_mm256_srlv_epi64(_mm256_broadcastsi128_si256(_mm_loadu_si128((const __m128i *)w##r[b].qs)), \
-                                           shift),                                                              \
-                         lo4),                                                                                  \
-        xv);
-        ROW(0)
-        ROW(1)
-        ROW(2)
-        ROW(3)
-        ROW(4)
-        ROW(5)
-        ROW(6)
-        ROW(7)
-#undef ROW
+#define ROWS(r, s)                                                                                    \
+    _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)w##r[b].qs)),     \
+                            _mm_loadu_si128((const __m128i *)w##s[b].qs), 1)
+        __m256i v01 = ROWS(0, 1), v23 = ROWS(2, 3), v45 = ROWS(4, 5), v67 = ROWS(6, 7);
+#undef ROWS
+        __m256i a = _mm256_unpacklo_epi32(v01, v23), c = _mm256_unpackhi_epi32(v01, v23);
+        __m256i e = _mm256_unpacklo_epi32(v45, v67), g = _mm256_unpackhi_epi32(v45, v67);
+        __m256i u[4] = {_mm256_unpacklo_epi64(a, e), _mm256_unpackhi_epi64(a, e), _mm256_unpacklo_epi64(c, g),
+                        _mm256_unpackhi_epi64(c, g)};
+        /* 8 maddubs pair sums per 16-bit lane, at most 8 * 2 * 15 * 127 = 30480 */
+        __m256i sum = _mm256_setzero_si256();
+        for (int k = 0; k < 4; k++) {
+            __m256i lo = _mm256_and_si256(u[k], lo4), hi = _mm256_and_si256(_mm256_srli_epi16(u[k], 4), lo4);
+            int32_t xl, xh;
+            memcpy(&xl, xq + 4 * k, sizeof xl);
+            memcpy(&xh, xq + 16 + 4 * k, sizeof xh);
+            sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(lo, _mm256_set1_epi32(xl)));
+            sum = _mm256_add_epi16(sum, _mm256_maddubs_epi16(hi, _mm256_set1_epi32(xh)));
+        }
+        __m256i isum = _mm256_sub_epi32(_mm256_madd_epi16(sum, ones), _mm256_set1_epi32(x->xs[b]));
         __m128i hd = _mm_cvtsi32_si128(w0[b].d);
-        hd = _mm_insert_epi16(hd, w1[b].d, 1);
-        hd = _mm_insert_epi16(hd, w2[b].d, 2);
-        hd = _mm_insert_epi16(hd, w3[b].d, 3);
-        hd = _mm_insert_epi16(hd, w4[b].d, 4);
-        hd = _mm_insert_epi16(hd, w5[b].d, 5);
-        hd = _mm_insert_epi16(hd, w6[b].d, 6);
+        hd = _mm_insert_epi16(hd, w2[b].d, 1);
+        hd = _mm_insert_epi16(hd, w4[b].d, 2);
+        hd = _mm_insert_epi16(hd, w6[b].d, 3);
+        hd = _mm_insert_epi16(hd, w1[b].d, 4);
+        hd = _mm_insert_epi16(hd, w3[b].d, 5);
+        hd = _mm_insert_epi16(hd, w5[b].d, 6);
         hd = _mm_insert_epi16(hd, w7[b].d, 7);
-        /* A transposing tree of unpacks and 16-bit adds (no horizontal adds,
-         * which queue on one port): pair sums of maddubs are at most
-         * 2 * 15 * 127, so the 8 terms per lane at the end (<= 30480) cannot
-         * overflow; lane r of each 128-bit half then holds half of row r. */
-        __m256i t01 = _mm256_add_epi16(_mm256_unpacklo_epi16(s0, s1), _mm256_unpackhi_epi16(s0, s1));
-        __m256i t23 = _mm256_add_epi16(_mm256_unpacklo_epi16(s2, s3), _mm256_unpackhi_epi16(s2, s3));
-        __m256i t45 = _mm256_add_epi16(_mm256_unpacklo_epi16(s4, s5), _mm256_unpackhi_epi16(s4, s5));
-        __m256i t67 = _mm256_add_epi16(_mm256_unpacklo_epi16(s6, s7), _mm256_unpackhi_epi16(s6, s7));
-        __m256i u03 = _mm256_add_epi16(_mm256_unpacklo_epi32(t01, t23), _mm256_unpackhi_epi32(t01, t23));
-        __m256i u47 = _mm256_add_epi16(_mm256_unpacklo_epi32(t45, t67), _mm256_unpackhi_epi32(t45, t67));
-        __m256i h = _mm256_add_epi16(_mm256_unpacklo_epi64(u03, u47), _mm256_unpackhi_epi64(u03, u47));
-        __m256i rows = _mm256_add_epi32(_mm256_cvtepi16_epi32(_mm256_castsi256_si128(h)),
-                                        _mm256_cvtepi16_epi32(_mm256_extracti128_si256(h, 1)));
-        __m256i isum = _mm256_sub_epi32(rows, _mm256_set1_epi32(x->xs[b]));
         __m256 sc = _mm256_mul_ps(_mm256_cvtph_ps(hd), _mm256_set1_ps(x->d[b]));
         acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), sc, acc);
     }
-    _mm256_storeu_ps(out, acc);
+    /* lanes hold rows 0 2 4 6 1 3 5 7 */
+    _mm256_storeu_ps(out, _mm256_permutevar8x32_ps(acc, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7)));
 }
 
 /* ---- driver ---------------------------------------------------------------- */
