@@ -54,6 +54,7 @@ int cmd_run_main(int argc, char **argv) {
     run_state r;
     if (run_open(&o, &r) != SOVA_OK) {
         run_close(&r);
+        run_free_opts(&o);
         return cmd_fail("run");
     }
     sova_status st = o.chat ? run_chat(&o, &r) : run_prompt(&o, &r);

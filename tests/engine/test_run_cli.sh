@@ -35,7 +35,7 @@ a=$("$sova" run -m "$fx/models/qwen2/qwen2-F32.gguf" -p "Hello" --seed 7 -n 12 -
 b=$("$sova" run -m "$fx/models/qwen2/qwen2-F32.gguf" -p "Hello" --seed 7 -n 12 --ids --no-stats 2>&1)
 [ -n "$a" ] && [ "$a" = "$b" ] && ok || bad "seeded runs differ: [$a] [$b]"
 # Stats line on stderr.
-"$sova" run -m "$fx/models/qwen2/qwen2-F32.gguf" -p "Hello" -n 4 2>&1 >/dev/null | grep -q "generation 4 tokens" && ok || bad "stats"
+"$sova" run -m "$fx/models/qwen2/qwen2-F32.gguf" -p "Hello" --temp 0 -n 4 2>&1 >/dev/null | grep -q "generation 4 tokens" && ok || bad "stats"
 "$sova" run --help > /dev/null && ok || bad "--help"
 if "$sova" run -m "$tmp/none.gguf" -p x > /dev/null 2>&1; then bad "missing model accepted"; else ok; fi
 if "$sova" run -m "$fx/models/qwen2/qwen2-F32.gguf" --prompt-ids "99999" --no-stats > /dev/null 2>&1; then bad "bad id accepted"; else ok; fi
