@@ -8,7 +8,6 @@
  * show the kernels' compute speed rather than the memory's.
  *
  *   bench_decode_gemv [--threads N] [--reps N] [--huge] [--hot] */
-#include <immintrin.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,29 +16,13 @@
 
 #include "backend/cpu/matmul.h"
 #include "base/threadpool.h"
+#include "read_loop.h"
 #include "base/timer.h"
 #include "tensor/type.h"
 
 static const size_t COLD_BYTES = (size_t)512 << 20;
 
 static double now_s(void) { return (double)sv_time_ns() * 1e-9; }
-
-typedef struct {
-    const char *p;
-    size_t n;
-    long long sink;
-} read_job;
-
-__attribute__((target("avx2"))) static void read_part(void *ctx, int ith, int nth) {
-    read_job *j = ctx;
-    size_t lo = j->n / (size_t)nth * (size_t)ith, hi = j->n / (size_t)nth * (size_t)(ith + 1);
-    __m256i a = _mm256_setzero_si256(), b = a;
-    for (size_t k = lo; k + 64 <= hi; k += 64) {
-        a = _mm256_xor_si256(a, _mm256_load_si256((const __m256i *)(const void *)(j->p + k)));
-        b = _mm256_xor_si256(b, _mm256_load_si256((const __m256i *)(const void *)(j->p + k + 32)));
-    }
-    __atomic_fetch_add(&j->sink, _mm256_extract_epi64(_mm256_xor_si256(a, b), 0), __ATOMIC_RELAXED);
-}
 
 static void prepare(void *ctx, int ith, int nth) { cpu_matmul_prepare(ctx, ith, nth); }
 static void compute(void *ctx, int ith, int nth) { cpu_matmul_compute(ctx, ith, nth); }
@@ -76,14 +59,7 @@ int main(int argc, char **argv) {
     memset(mem, 0x11, COLD_BYTES);
     for (int i = 0; i < 8192; i++) x[i] = (float)((i * 37) % 101 - 50) / 50.0f;
 
-    read_job rj = {.p = mem, .n = COLD_BYTES};
-    double read_gbs = 0;
-    for (int r = 0; r < 5; r++) {
-        double t0 = now_s();
-        sv_pool_run(pool, read_part, &rj);
-        double g = (double)COLD_BYTES / (now_s() - t0) * 1e-9;
-        if (g > read_gbs) read_gbs = g;
-    }
+    double read_gbs = bench_read_gbs(pool, mem, COLD_BYTES, 5);
     printf("threads %d%s%s: read loop %.2f GB/s (best of 5)\n", threads, huge ? ", 2 MiB pages" : "",
            hot ? ", hot weights" : "", read_gbs);
 

@@ -10,7 +10,6 @@
  *
  *   bench_q4k [--threads N] [--reps N] [--hot] [--tokens N] [--gemv-tokens N] */
 #include <cblas.h>
-#include <immintrin.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +17,7 @@
 
 #include "backend/cpu/x86/matmul_q4k.h"
 #include "base/threadpool.h"
+#include "read_loop.h"
 #include "base/timer.h"
 #include "tensor/quant_impl.h"
 #include "tensor/type.h"
@@ -27,35 +27,6 @@ void openblas_set_num_threads(int n);
 static const size_t COLD_BYTES = (size_t)512 << 20;
 
 static double now_s(void) { return (double)sv_time_ns() * 1e-9; }
-
-typedef struct {
-    const char *p;
-    size_t n;
-    long long sink;
-} read_job;
-
-__attribute__((target("avx2"))) static void read_part(void *ctx, int ith, int nth) {
-    read_job *j = ctx;
-    size_t lo = j->n / (size_t)nth * (size_t)ith, hi = j->n / (size_t)nth * (size_t)(ith + 1);
-    __m256i a = _mm256_setzero_si256(), b = a;
-    for (size_t k = lo; k + 64 <= hi; k += 64) {
-        a = _mm256_xor_si256(a, _mm256_load_si256((const __m256i *)(const void *)(j->p + k)));
-        b = _mm256_xor_si256(b, _mm256_load_si256((const __m256i *)(const void *)(j->p + k + 32)));
-    }
-    __atomic_fetch_add(&j->sink, _mm256_extract_epi64(_mm256_xor_si256(a, b), 0), __ATOMIC_RELAXED);
-}
-
-static double read_speed(sv_pool *pool, const char *mem) {
-    read_job rj = {.p = mem, .n = COLD_BYTES};
-    double best = 0;
-    for (int r = 0; r < 3; r++) {
-        double t0 = now_s();
-        sv_pool_run(pool, read_part, &rj);
-        double g = (double)COLD_BYTES / (now_s() - t0) * 1e-9;
-        if (g > best) best = g;
-    }
-    return best;
-}
 
 typedef struct {
     cpu_matmul_args a;
@@ -165,7 +136,7 @@ int main(int argc, char **argv) {
         for (int t = 0; t < gemv_tokens; t++)
             tensor__from_float_q8_K_avx2(x + (size_t)t * n_in, (char *)act + t * act_row, n_in);
         /* measured next to each shape: the machine's load changes between them */
-        double read_gbs = read_speed(pool, mem), best[2] = {1e30, 1e30};
+        double read_gbs = bench_read_gbs(pool, mem, COLD_BYTES, 3), best[2] = {1e30, 1e30};
         for (int v = 0; v < (hot ? 2 : 1); v++)
             for (int r = 0; r < reps; r++) {
                 double t0 = now_s();
