@@ -10,24 +10,6 @@ static inline float hsum256(__m256 v) {
     return _mm_cvtss_f32(s);
 }
 
-void tensor__vec_dot_f32_avx2(int64_t n, float *s, const void *x, const void *y) {
-    const float *a = x, *b = y;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-        acc2 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
-        acc3 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
-    }
-    for (; i + 8 <= n; i += 8)
-        acc0 = _mm256_fmadd_ps(_mm256_loadu_ps(a + i), _mm256_loadu_ps(b + i), acc0);
-    float sum = hsum256(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-    for (; i < n; i++) sum += a[i] * b[i];
-    *s = sum;
-}
-
 static inline __m256 load_f16x8(const uint16_t *p) {
     return _mm256_cvtph_ps(_mm_loadu_si128((const __m128i *)p));
 }
@@ -60,38 +42,32 @@ void tensor__to_float_bf16_avx2(const void *src, float *dst, int64_t n) {
     for (; i < n; i++) dst[i] = tensor_bf16_to_f32(h[i]);
 }
 
-void tensor__vec_dot_f16_avx2(int64_t n, float *s, const void *x, const void *y) {
-    const uint16_t *a = x;
-    const float *b = y;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        acc0 = _mm256_fmadd_ps(load_f16x8(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(load_f16x8(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-        acc2 = _mm256_fmadd_ps(load_f16x8(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
-        acc3 = _mm256_fmadd_ps(load_f16x8(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
-    }
-    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_f16x8(a + i), _mm256_loadu_ps(b + i), acc0);
-    float sum = hsum256(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-    for (; i < n; i++) sum += tensor_f16_to_f32(a[i]) * b[i];
-    *s = sum;
-}
+static inline __m256 load_f32x8(const float *p) { return _mm256_loadu_ps(p); }
+static inline float load_f32x1(const float *p) { return *p; }
+static inline float load_f16x1(const uint16_t *p) { return tensor_f16_to_f32(*p); }
+static inline float load_bf16x1(const uint16_t *p) { return tensor_bf16_to_f32(*p); }
 
-void tensor__vec_dot_bf16_avx2(int64_t n, float *s, const void *x, const void *y) {
-    const uint16_t *a = x;
-    const float *b = y;
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();
-    __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();
-    int64_t i = 0;
-    for (; i + 32 <= n; i += 32) {
-        acc0 = _mm256_fmadd_ps(load_bf16x8(a + i), _mm256_loadu_ps(b + i), acc0);
-        acc1 = _mm256_fmadd_ps(load_bf16x8(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);
-        acc2 = _mm256_fmadd_ps(load_bf16x8(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);
-        acc3 = _mm256_fmadd_ps(load_bf16x8(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);
+/* x (of type T) times f32 y: four FMA chains of 8 lanes, then 8 at a time,
+ * then the tail in scalar after the horizontal sum. */
+#define DEFINE_VEC_DOT(NAME, T, LOAD8, LOAD1)                                                    \
+    void tensor__vec_dot_##NAME##_avx2(int64_t n, float *s, const void *x, const void *y) {      \
+        const T *a = x;                                                                          \
+        const float *b = y;                                                                      \
+        __m256 acc0 = _mm256_setzero_ps(), acc1 = _mm256_setzero_ps();                           \
+        __m256 acc2 = _mm256_setzero_ps(), acc3 = _mm256_setzero_ps();                           \
+        int64_t i = 0;                                                                           \
+        for (; i + 32 <= n; i += 32) {                                                           \
+            acc0 = _mm256_fmadd_ps(LOAD8(a + i), _mm256_loadu_ps(b + i), acc0);                  \
+            acc1 = _mm256_fmadd_ps(LOAD8(a + i + 8), _mm256_loadu_ps(b + i + 8), acc1);          \
+            acc2 = _mm256_fmadd_ps(LOAD8(a + i + 16), _mm256_loadu_ps(b + i + 16), acc2);        \
+            acc3 = _mm256_fmadd_ps(LOAD8(a + i + 24), _mm256_loadu_ps(b + i + 24), acc3);        \
+        }                                                                                        \
+        for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(LOAD8(a + i), _mm256_loadu_ps(b + i), acc0); \
+        float sum = hsum256(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3))); \
+        for (; i < n; i++) sum += LOAD1(a + i) * b[i];                                          \
+        *s = sum;                                                                                \
     }
-    for (; i + 8 <= n; i += 8) acc0 = _mm256_fmadd_ps(load_bf16x8(a + i), _mm256_loadu_ps(b + i), acc0);
-    float sum = hsum256(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
-    for (; i < n; i++) sum += tensor_bf16_to_f32(a[i]) * b[i];
-    *s = sum;
-}
+DEFINE_VEC_DOT(f32, float, load_f32x8, load_f32x1)
+DEFINE_VEC_DOT(f16, uint16_t, load_f16x8, load_f16x1)
+DEFINE_VEC_DOT(bf16, uint16_t, load_bf16x8, load_bf16x1)
+#undef DEFINE_VEC_DOT
