@@ -60,8 +60,9 @@ static const tensor_type_traits *traits_of(tensor_cpu cpu, tensor_type t) {
     return tr;
 }
 
-/* Bytes of one Q8_K activation row of the Q4_K paths. */
-static size_t q8k_row_bytes(int64_t n_in) { return mm__align64((size_t)(n_in / QK_K) * sizeof(block_q8_K)); }
+/* Bytes of one Q8_K activation row of the Q4_K paths (as the traits path
+ * lays them out). */
+static size_t q8k_row_bytes(int64_t n_in) { return mm__align64(tensor_row_bytes(GGUF_TYPE_Q8_K, n_in)); }
 
 size_t cpu_matmul_scratch_size_cpu(tensor_cpu cpu, tensor_type wtype, int64_t n_in, int64_t n_out,
                                    int64_t n_tokens, int n_tasks) {
@@ -119,14 +120,7 @@ static void traits_convert(const cpu_matmul_args *a, const void *ctx, int64_t t,
     const tensor_type_traits *vt = ctx;
     size_t row = traits_act_row_bytes(vt, a->n_in);
     uint8_t *dst = (uint8_t *)a->scratch + (size_t)t * row + (size_t)b0 * vt->block_bytes;
-    vt->from_float_act(a->x + (size_t)t * a->x_row_stride + b0 * vt->block_size, dst,
-                   (b1 - b0) * vt->block_size);
-}
-
-static void q8k_convert(const cpu_matmul_args *a, const void *ctx, int64_t t, int64_t b0, int64_t b1) {
-    const tensor_type_traits *vt = ctx;
-    uint8_t *dst = (uint8_t *)a->scratch + (size_t)t * q8k_row_bytes(a->n_in) + (size_t)b0 * sizeof(block_q8_K);
-    vt->from_float_act(a->x + (size_t)t * a->x_row_stride + b0 * QK_K, dst, (b1 - b0) * QK_K);
+    vt->from_float_act(a->x + (size_t)t * a->x_row_stride + b0 * vt->block_size, dst, (b1 - b0) * vt->block_size);
 }
 
 #ifdef MM_HAVE_X86
@@ -156,7 +150,8 @@ void cpu_matmul_prepare_cpu(tensor_cpu cpu, const cpu_matmul_args *a, int ith, i
     case MM_PATH_GEMM_Q8P: for_my_blocks(a, a->n_in / MM_QA_BLOCK, ith, nth, qa_convert, NULL); return;
     case MM_PATH_GEMV_Q4K:
     case MM_PATH_GEMM_Q4K:
-        for_my_blocks(a, a->n_in / QK_K, ith, nth, q8k_convert, tensor_type_get_cpu(GGUF_TYPE_Q8_K, cpu));
+        /* the Q8_K rows the traits path would make for Q4_K */
+        for_my_blocks(a, a->n_in / QK_K, ith, nth, traits_convert, tensor_type_get_cpu(GGUF_TYPE_Q8_K, cpu));
         return;
     case MM_PATH_GEMM: {
         int64_t p0, p1;
