@@ -424,6 +424,19 @@ static void kx_requantize(const float *x, const uint16_t d16, const uint16_t dmi
     }
 }
 
+/* The scales, mins and codes (into L) of one Q4_K/Q5_K super-block. */
+static void kx_quantize(const float *x, int nmax, float rmin, float rdelta, int nstep, uint8_t scales[12],
+                        uint16_t *d16, uint16_t *dmin16, uint8_t *L) {
+    uint8_t ls[8], lm[8];
+    float d, dmin;
+    kx_scales(x, nmax, rmin, rdelta, nstep, L, ls, lm, &d, &dmin);
+    memset(scales, 0, 12);
+    pack_scale_min_k4(scales, ls, lm);
+    *d16 = tensor_f32_to_f16(d);
+    *dmin16 = tensor_f32_to_f16(dmin);
+    kx_requantize(x, *d16, *dmin16, scales, nmax, L);
+}
+
 /* ---- Q4_K ---- */
 
 void tensor__to_float_q4_K(const void *src, float *dst, int64_t n) {
@@ -443,15 +456,9 @@ void tensor__to_float_q4_K(const void *src, float *dst, int64_t n) {
 
 void tensor__from_float_q4_K(const float *src, void *dst, int64_t n) {
     block_q4_K *b = dst;
-    uint8_t L[QK_K], ls[8], lm[8];
+    uint8_t L[QK_K];
     for (int64_t i = 0; i < n / QK_K; i++, src += QK_K) {
-        float d, dmin;
-        kx_scales(src, 15, -1.0f, 0.1f, 20, L, ls, lm, &d, &dmin);
-        memset(b[i].scales, 0, sizeof b[i].scales);
-        pack_scale_min_k4(b[i].scales, ls, lm);
-        b[i].d = tensor_f32_to_f16(d);
-        b[i].dmin = tensor_f32_to_f16(dmin);
-        kx_requantize(src, b[i].d, b[i].dmin, b[i].scales, 15, L);
+        kx_quantize(src, 15, -1.0f, 0.1f, 20, b[i].scales, &b[i].d, &b[i].dmin, L);
         for (int j = 0; j < 4; j++)
             for (int l = 0; l < 32; l++)
                 b[i].qs[32 * j + l] = (uint8_t)(L[64 * j + l] | (L[64 * j + 32 + l] << 4));
@@ -502,15 +509,9 @@ void tensor__to_float_q5_K(const void *src, float *dst, int64_t n) {
 
 void tensor__from_float_q5_K(const float *src, void *dst, int64_t n) {
     block_q5_K *b = dst;
-    uint8_t L[QK_K], ls[8], lm[8];
+    uint8_t L[QK_K];
     for (int64_t i = 0; i < n / QK_K; i++, src += QK_K) {
-        float d, dmin;
-        kx_scales(src, 31, -0.5f, 0.1f, 15, L, ls, lm, &d, &dmin);
-        memset(b[i].scales, 0, sizeof b[i].scales);
-        pack_scale_min_k4(b[i].scales, ls, lm);
-        b[i].d = tensor_f32_to_f16(d);
-        b[i].dmin = tensor_f32_to_f16(dmin);
-        kx_requantize(src, b[i].d, b[i].dmin, b[i].scales, 31, L);
+        kx_quantize(src, 31, -0.5f, 0.1f, 15, b[i].scales, &b[i].d, &b[i].dmin, L);
         memset(b[i].qh, 0, sizeof b[i].qh);
         for (int j = 0; j < 8; j++)
             for (int l = 0; l < 32; l++) {
